@@ -1,0 +1,169 @@
+/**
+ * Serves a store's folder under a URL prefix, on top of serve-static (ETag, Last-Modified,
+ * 304, Range, HEAD), with the checks serve-static leaves out: no path, symlink or dotfile can
+ * reach a byte outside the folder, and nothing served can run as active content.
+ */
+import { realpath } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { resolve, sep } from 'node:path';
+import serveStatic from 'serve-static';
+import { InvalidOptionError } from '../errors.js';
+import type { Middleware } from '../stores/store.js';
+
+export interface ServeImagesOptions {
+  /** The folder to serve. */
+  root: string;
+  /** The URL path the folder is served under, e.g. `images` for `/images/…`. */
+  prefix: string;
+  /**
+   * Add `Access-Control-Allow-Origin: *`, so pages on other origins may read the images
+   * (canvas, fetch).
+   * @default false
+   */
+  cors?: boolean;
+}
+
+/** URLs change with every new file (`?_ts=`), so a response never needs revalidating. */
+const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+/** An SVG opened on its own runs no script and loads nothing. */
+const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+/** Normalises a prefix to its path segments, refusing ones that are empty or climb. */
+export function normalizePrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  const segments = trimmed.split('/');
+  if (trimmed === '' || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new InvalidOptionError(
+      'prefix',
+      `must be a URL path such as "images/", not ${JSON.stringify(prefix)}`,
+    );
+  }
+  return trimmed;
+}
+
+/**
+ * A middleware serving `root` at `/{prefix}/…`. Requests outside the prefix go to `next()`;
+ * under it, a missing file is a plain-text 404 that does not fall through.
+ *
+ * @example
+ * app.use(serveImages({ root: '/var/images', prefix: 'images' }));
+ */
+export function serveImages(options: ServeImagesOptions): Middleware {
+  const root = resolve(options.root);
+  const mount = `/${normalizePrefix(options.prefix)}/`;
+  const cors = options.cors ?? false;
+  let realRoot: Promise<string> | undefined;
+
+  const serve = serveStatic(root, {
+    index: false,
+    redirect: false,
+    dotfiles: 'ignore',
+    fallthrough: false,
+    maxAge: ONE_YEAR_MS,
+    immutable: true,
+    setHeaders(res, path) {
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
+      if (path.endsWith('.svg')) res.setHeader('Content-Security-Policy', SVG_POLICY);
+    },
+  });
+
+  return function serveImagesMiddleware(req, res, next) {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (!pathname.startsWith(mount)) {
+      next();
+      return;
+    }
+    const rest = pathname.slice(mount.length - 1);
+    const relative = safeRelativePath(rest);
+    if (typeof relative === 'number') {
+      sendStatus(res, relative);
+      return;
+    }
+    realRoot ??= realpath(root).catch(() => root);
+    Promise.all([realRoot, realpath(resolve(root, relative)).catch(() => undefined)])
+      .then(([base, real]) => {
+        // A symlink planted in the folder must not lead out of it; say 404 to reveal nothing.
+        if (real === undefined || !real.startsWith(base + sep)) {
+          sendStatus(res, 404);
+          return;
+        }
+        req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
+        try {
+          serve(req, res, (err?: unknown) => {
+            const status = statusOf(err);
+            if (status !== undefined && status < 500) sendStatus(res, status, headersOf(err));
+            else next(err);
+          });
+        } finally {
+          req.url = url;
+        }
+      })
+      .catch(next);
+  };
+}
+
+/**
+ * The decoded path below the prefix, or the status that refuses it: 400 for bad encoding or
+ * NUL, 404 for a dotfile (temporary files of writes in progress are dotfiles), 403 for `..`.
+ */
+function safeRelativePath(rest: string): string | number {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rest);
+  } catch {
+    return 400;
+  }
+  if (decoded.includes('\0')) return 400;
+  if (decoded.includes('\\')) return 404;
+  const segments = decoded.split('/').slice(1);
+  if (segments.some((s) => s === '..' || s === '.')) return 403;
+  if (segments.some((s) => s === '' || s.startsWith('.'))) return 404;
+  return segments.join('/');
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' ? value : undefined;
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  412: 'Precondition Failed',
+  416: 'Range Not Satisfiable',
+};
+
+function headersOf(err: unknown): Record<string, string> {
+  const headers = (err as { headers?: unknown }).headers;
+  return typeof headers === 'object' && headers !== null ? (headers as Record<string, string>) : {};
+}
+
+function sendStatus(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // send may have set the file's headers before it failed; an error response has none of them.
+  for (const name of res.getHeaderNames()) {
+    if (name !== 'access-control-allow-origin') res.removeHeader(name);
+  }
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  const body = `${status} ${STATUS_TEXT[status] ?? 'Error'}\n`;
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(body);
+}

@@ -1,0 +1,195 @@
+/**
+ * Stores on a local folder, in the original's layout: `type/(id mod 1000)/(id div 1000)/id.WxH.ext`.
+ * `FileSystemStore` assumes another server (nginx, a CDN) serves the folder at `baseUrl`;
+ * `HttpExposedFileSystemStore` (in `http-exposed-fs.ts`) serves it itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImageNotFoundError, InvalidOptionError, StoreError } from '../errors.js';
+import { fileSystemSegments, validateImageKey, type ValidImageKey } from './keys.js';
+import { assertFileInput, Store, type FileInput, type StoredFileStat } from './store.js';
+
+export interface FileSystemStoreOptions {
+  /** The folder the images are stored under; created as needed. */
+  path: string;
+  /** The URL at which another server serves `path`, e.g. `https://img.example.com/`. */
+  baseUrl: string;
+  /**
+   * Flush each file to disk before it is renamed into place, so that a power loss cannot
+   * leave an empty or partial file under a committed key.
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+/** Options shared by both file-system stores. */
+export interface BaseFileSystemStoreOptions {
+  path: string;
+  fsync?: boolean;
+}
+
+/** Temporary files of in-progress writes: dotfiles in the target's folder, never served. */
+const TEMP_SUFFIX = '.tmp';
+
+/** The storage part shared by both file-system stores: everything except where URLs point. */
+export abstract class BaseFileSystemStore extends Store {
+  /** The absolute path of the folder. */
+  readonly path: string;
+  readonly fsync: boolean;
+
+  constructor(options: BaseFileSystemStoreOptions) {
+    super();
+    if (typeof options?.path !== 'string' || options.path === '') {
+      throw new InvalidOptionError('path', 'must be a non-empty string naming a folder');
+    }
+    if (options.fsync !== undefined && typeof options.fsync !== 'boolean') {
+      throw new InvalidOptionError('fsync', 'must be a boolean');
+    }
+    this.path = resolve(options.path);
+    this.fsync = options.fsync ?? true;
+  }
+
+  /** The URL of the folder, ending with `/`. */
+  protected abstract baseUrl(): string;
+
+  /** The absolute file path of a key; refuses any key that would leave {@link path}. */
+  filePath(key: ValidImageKey): string {
+    const target = join(this.path, ...fileSystemSegments(key));
+    if (!target.startsWith(this.path + sep)) {
+      throw new TypeError(`the key ${JSON.stringify(target)} would leave the store's folder`);
+    }
+    return target;
+  }
+
+  override async putFile(
+    file: FileInput,
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+    _reproducible: boolean,
+  ): Promise<void> {
+    assertFileInput(file);
+    const target = this.filePath(validateImageKey(objectType, objectId, width, height, mimetype));
+    const temp = join(
+      dirname(target),
+      `.${basename(target)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`,
+    );
+    let sourceError: unknown;
+    const onSourceError = (error: unknown) => (sourceError ??= error);
+    if (!(file instanceof Uint8Array)) file.once('error', onSourceError);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      if (file instanceof Uint8Array) {
+        await writeFile(temp, file, { flag: 'wx', flush: this.fsync });
+      } else {
+        await pipeline(file, createWriteStream(temp, { flags: 'wx', flush: this.fsync }));
+      }
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if (error === sourceError) throw error;
+      throw new StoreError(`Could not write ${target}.`, target, { cause: error });
+    } finally {
+      if (!(file instanceof Uint8Array)) file.off('error', onSourceError);
+    }
+  }
+
+  override async getFile(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<Readable> {
+    const target = this.filePath(validateImageKey(objectType, objectId, width, height, mimetype));
+    try {
+      const handle = await open(target, 'r');
+      return handle.createReadStream();
+    } catch (error) {
+      throw fileError(error, target, 'read');
+    }
+  }
+
+  override getUrl(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): string {
+    const key = validateImageKey(objectType, objectId, width, height, mimetype);
+    return this.baseUrl() + fileSystemSegments(key).map(encodeURIComponent).join('/');
+  }
+
+  override async deleteFile(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<void> {
+    const target = this.filePath(validateImageKey(objectType, objectId, width, height, mimetype));
+    try {
+      await unlink(target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fileError(error, target, 'delete');
+    }
+  }
+
+  override async statFile(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<StoredFileStat | undefined> {
+    const target = this.filePath(validateImageKey(objectType, objectId, width, height, mimetype));
+    try {
+      const stats = await stat(target);
+      return { size: stats.size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fileError(error, target, 'stat');
+    }
+  }
+}
+
+/**
+ * Stores images in a folder that another server (nginx, lighttpd, a CDN origin) serves at
+ * `baseUrl`.
+ *
+ * @example
+ * const store = new FileSystemStore({ path: '/var/images', baseUrl: 'https://img.example.com/' });
+ * store.getUrl('user', 1234, 100, 80, 'image/jpeg');
+ * // 'https://img.example.com/user/234/1/1234.100x80.jpe'
+ */
+export class FileSystemStore extends BaseFileSystemStore {
+  readonly #baseUrl: string;
+
+  constructor(options: FileSystemStoreOptions) {
+    super(options);
+    if (typeof options.baseUrl !== 'string' || options.baseUrl === '') {
+      throw new InvalidOptionError('baseUrl', 'must be the URL at which `path` is served');
+    }
+    this.#baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+  }
+
+  protected override baseUrl(): string {
+    return this.#baseUrl;
+  }
+}
+
+/** Maps an errno failure to our errors: a missing file is `ImageNotFoundError`. */
+function fileError(error: unknown, target: string, action: string): Error {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new ImageNotFoundError(target, { cause: error });
+  }
+  return new StoreError(`Could not ${action} ${target}.`, target, { cause: error });
+}

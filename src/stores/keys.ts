@@ -1,0 +1,163 @@
+/**
+ * The identity of a stored file and the layouts derived from it. The layouts are exactly
+ * those of SQLAlchemy-ImageAttach, so a store written by the Python library is read unchanged.
+ */
+
+/** What identifies one image file in a store. */
+export interface ImageKey {
+  objectType: string;
+  /** A bigint, or a number that is a safe integer. */
+  objectId: bigint | number;
+  width: number;
+  height: number;
+  mimetype: string;
+}
+
+/** An {@link ImageKey}, checked and normalised. */
+export interface ValidImageKey {
+  readonly objectType: string;
+  readonly objectId: bigint;
+  readonly width: number;
+  readonly height: number;
+  readonly mimetype: string;
+  /** The file extension for the mimetype, with its dot (`.jpe` for JPEG). */
+  readonly extension: string;
+}
+
+/**
+ * Extensions by mimetype. `image/jpeg` is `.jpe`, as the original hard-codes for files stored
+ * by old Pythons; the rest are what Python's `mimetypes` gives, fixed here so that the result
+ * never depends on the platform.
+ */
+export const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
+  'image/jpeg': '.jpe',
+  'image/png': '.png',
+  'image/gif': '.gif',
+  'image/webp': '.webp',
+  'image/avif': '.avif',
+  'image/heic': '.heic',
+  'image/heif': '.heif',
+  'image/svg+xml': '.svg',
+  'image/tiff': '.tiff',
+  'image/bmp': '.bmp',
+  'image/ms-bmp': '.bmp',
+  'image/vnd.microsoft.icon': '.ico',
+  'image/icon': '.ico',
+  'image/jxl': '.jxl',
+  'image/jp2': '.jp2',
+  'application/pdf': '.pdf',
+});
+
+/** The extension of a mimetype, or a `TypeError` naming the mimetype. */
+export function extensionFor(mimetype: string): string {
+  const extension = EXTENSIONS[mimetype];
+  if (extension === undefined) {
+    throw new TypeError(
+      `mimetype ${JSON.stringify(mimetype)} has no known file extension; ` +
+        `expected one of ${Object.keys(EXTENSIONS).join(', ')}`,
+    );
+  }
+  return extension;
+}
+
+/** Checks an object type: one path segment, so it can never move a key out of its folder. */
+export function assertObjectType(objectType: unknown): asserts objectType is string {
+  if (typeof objectType !== 'string') {
+    throw new TypeError(`objectType must be a string, not ${describe(objectType)}`);
+  }
+  if (
+    objectType === '' ||
+    objectType === '.' ||
+    objectType === '..' ||
+    /[/\\\0]/.test(objectType)
+  ) {
+    throw new TypeError(
+      `objectType must be one path segment (not empty, ".", ".." and without "/", "\\" or NUL), ` +
+        `not ${JSON.stringify(objectType)}`,
+    );
+  }
+}
+
+/** Turns an object id into a bigint, refusing numbers that have lost precision. */
+export function toObjectId(objectId: unknown): bigint {
+  if (typeof objectId === 'bigint') return objectId;
+  if (typeof objectId === 'number' && Number.isSafeInteger(objectId)) return BigInt(objectId);
+  throw new TypeError(
+    `objectId must be a bigint or a safe integer number, not ${describe(objectId)}`,
+  );
+}
+
+function assertDimension(name: 'width' | 'height', value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new TypeError(`${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < 1) throw new RangeError(`${name} must be 1 or more, not ${value}`);
+}
+
+/** Checks every part of a key; throws a `TypeError` (or `RangeError`) naming the bad argument. */
+export function validateImageKey(
+  objectType: unknown,
+  objectId: unknown,
+  width: unknown,
+  height: unknown,
+  mimetype: unknown,
+): ValidImageKey {
+  assertObjectType(objectType);
+  const id = toObjectId(objectId);
+  assertDimension('width', width);
+  assertDimension('height', height);
+  if (typeof mimetype !== 'string') {
+    throw new TypeError(`mimetype must be a string, not ${describe(mimetype)}`);
+  }
+  return {
+    objectType,
+    objectId: id,
+    width,
+    height,
+    mimetype,
+    extension: extensionFor(mimetype),
+  };
+}
+
+/** Python's `%`: the result has the sign of the divisor. */
+export function floorMod(dividend: bigint, divisor: bigint): bigint {
+  return ((dividend % divisor) + divisor) % divisor;
+}
+
+/** Python's `//`: rounds toward negative infinity. */
+export function floorDiv(dividend: bigint, divisor: bigint): bigint {
+  return (dividend - floorMod(dividend, divisor)) / divisor;
+}
+
+/**
+ * The file-system layout: `type/(id mod 1000)/(id div 1000)/id.WxH.ext`.
+ * `user`, 1234, 100x80, JPEG is `['user', '234', '1', '1234.100x80.jpe']`.
+ */
+export function fileSystemSegments(key: ValidImageKey): [string, string, string, string] {
+  const { objectType, objectId, width, height, extension } = key;
+  return [
+    objectType,
+    floorMod(objectId, 1000n).toString(),
+    floorDiv(objectId, 1000n).toString(),
+    `${objectId}.${width}x${height}${extension}`,
+  ];
+}
+
+/** The S3 layout: `[prefix/]type/id/WxH.ext`. */
+export function objectStorageKey(key: ValidImageKey, prefix = ''): string {
+  const { objectType, objectId, width, height, extension } = key;
+  const path = `${objectType}/${objectId}/${width}x${height}${extension}`;
+  return prefix === '' ? path : `${prefix}/${path}`;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return `${typeof value} ${String(value)}`;
+  }
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return typeof value;
+}

@@ -1,0 +1,226 @@
+/**
+ * The Store contract: four primitives every backend implements, and the helpers on top of them
+ * that the models call. Stores know nothing of Sequelize: they see images only as
+ * {@link ImageLike} values.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { runRequestInStore } from '../context-storage.js';
+import { describe, validateImageKey, type ImageKey } from './keys.js';
+
+/** What `putFile` accepts: a stream (read once, never buffered whole) or bytes. */
+export type FileInput = Readable | Uint8Array;
+
+/** What the helpers need of an image: its key, whether it is the original, and its age. */
+export interface ImageLike extends ImageKey {
+  original: boolean;
+  createdAt: Date;
+}
+
+/** What `statFile` tells about a stored file. */
+export interface StoredFileStat {
+  size: number;
+}
+
+/** A plain `(req, res, next)` middleware: runs under Express 4, Express 5 and Connect. */
+export type Middleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/**
+ * Base class of every store. Subclasses implement the four primitives; everything else is
+ * built on them.
+ *
+ * @example
+ * class MemoryStore extends Store {
+ *   async putFile(file, objectType, objectId, width, height, mimetype, reproducible) { … }
+ *   async getFile(objectType, objectId, width, height, mimetype) { … }
+ *   getUrl(objectType, objectId, width, height, mimetype) { … }
+ *   async deleteFile(objectType, objectId, width, height, mimetype) { … }
+ * }
+ */
+export abstract class Store {
+  /**
+   * Stores a file under the key. Streams `file` without buffering it whole, and replaces any
+   * file already under the key only once the new one is complete.
+   * @param reproducible `true` for thumbnails (they can be made again), `false` for originals.
+   * @throws {TypeError} when an argument is invalid.
+   * @throws {StoreError} when the backend fails; nothing is left under the key's name then.
+   */
+  abstract putFile(
+    file: FileInput,
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+    reproducible: boolean,
+  ): Promise<void>;
+
+  /**
+   * Opens a stored file. Resolves only once the file is open.
+   * @throws {ImageNotFoundError} (`code: 'ENOENT'`) when no file is stored under the key.
+   * @throws {StoreError} when the backend fails.
+   */
+  abstract getFile(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<Readable>;
+
+  /**
+   * The URL of a file, by calculation only (no I/O). It may point to a missing file.
+   * @throws {TypeError} when an argument is invalid.
+   */
+  abstract getUrl(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): string;
+
+  /**
+   * Deletes a stored file. Resolves without error when the file is already gone.
+   * @throws {StoreError} when the backend fails.
+   */
+  abstract deleteFile(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<void>;
+
+  /**
+   * Optional: the size of a stored file, or `undefined` when there is none. Migration uses it
+   * to skip and verify copies; stores that cannot tell cheaply leave it out.
+   */
+  statFile?(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): Promise<StoredFileStat | undefined>;
+
+  /** Stores the file of `image` (an original is not reproducible, a thumbnail is). */
+  store(image: ImageLike, file: FileInput): Promise<void> {
+    assertImage(image);
+    assertFileInput(file);
+    return this.putFile(
+      file,
+      image.objectType,
+      image.objectId,
+      image.width,
+      image.height,
+      image.mimetype,
+      !image.original,
+    );
+  }
+
+  /** Deletes the file of `image`; resolves when it is already gone. */
+  delete(image: ImageLike): Promise<void> {
+    assertImage(image);
+    return this.deleteFile(
+      image.objectType,
+      image.objectId,
+      image.width,
+      image.height,
+      image.mimetype,
+    );
+  }
+
+  /** Opens the file of `image`; rejects with `ImageNotFoundError` when it is missing. */
+  open(image: ImageLike): Promise<Readable> {
+    assertImage(image);
+    return this.getFile(
+      image.objectType,
+      image.objectId,
+      image.width,
+      image.height,
+      image.mimetype,
+    );
+  }
+
+  /**
+   * The URL of `image` with the original's cache-buster: `_ts=` and `createdAt` in UTC as
+   * `YYYYMMDDHHMMSSffffff`, after `&` when the URL has a query already, else after `?`.
+   */
+  locate(image: ImageLike): string {
+    assertImage(image);
+    const url = this.getUrl(
+      image.objectType,
+      image.objectId,
+      image.width,
+      image.height,
+      image.mimetype,
+    );
+    return `${url}${url.includes('?') ? '&' : '?'}_ts=${cacheBuster(image.createdAt)}`;
+  }
+
+  /**
+   * A middleware that runs the rest of the request with this store as the current store.
+   *
+   * @example
+   * app.use(store.middleware());
+   * app.get('/me', async (req, res) => res.json({ url: (await user.picture.original())?.locate() }));
+   */
+  middleware(): Middleware {
+    return (req, _res, next) => runRequestInStore(this, req, next);
+  }
+}
+
+/** Checks what `putFile` may be given; `TypeError` naming `file`. */
+export function assertFileInput(file: unknown): asserts file is FileInput {
+  if (!(file instanceof Readable) && !(file instanceof Uint8Array)) {
+    throw new TypeError(`file must be a Readable or a Buffer, not ${describe(file)}`);
+  }
+}
+
+/** `createdAt` in UTC as `YYYYMMDDHHMMSSffffff`; milliseconds are padded to microseconds. */
+export function cacheBuster(createdAt: Date): string {
+  const pad = (value: number, length = 2) => String(value).padStart(length, '0');
+  return (
+    pad(createdAt.getUTCFullYear(), 4) +
+    pad(createdAt.getUTCMonth() + 1) +
+    pad(createdAt.getUTCDate()) +
+    pad(createdAt.getUTCHours()) +
+    pad(createdAt.getUTCMinutes()) +
+    pad(createdAt.getUTCSeconds()) +
+    pad(createdAt.getUTCMilliseconds(), 3) +
+    '000'
+  );
+}
+
+/** Checks that a value has what the helpers need of an image; `TypeError` naming `image`. */
+export function assertImage(image: unknown): asserts image is ImageLike {
+  if (typeof image !== 'object' || image === null) {
+    throw new TypeError(`image must be an image object, not ${describe(image)}`);
+  }
+  const { objectType, objectId, width, height, mimetype, original, createdAt } =
+    image as Partial<ImageLike>;
+  validateImageKey(objectType, objectId, width, height, mimetype);
+  if (typeof original !== 'boolean') {
+    throw new TypeError(`image.original must be a boolean, not ${describe(original)}`);
+  }
+  if (!(createdAt instanceof Date) || Number.isNaN(createdAt.getTime())) {
+    throw new TypeError(`image.createdAt must be a valid Date, not ${describe(createdAt)}`);
+  }
+}
+
+/**
+ * Checks a user-supplied store (in the manner of umzug's `verifyUmzugStorage`): it must be a
+ * `Store` subclass, because the models call the helpers the base class gives.
+ */
+export function assertStore(store: unknown, name = 'store'): asserts store is Store {
+  if (store instanceof Store) return;
+  throw new TypeError(
+    `${name} must be a Store (a subclass of Store implementing putFile, getFile, getUrl and ` +
+      `deleteFile), not ${describe(store)}`,
+  );
+}

@@ -1,0 +1,78 @@
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileSystemStore, InvalidOptionError } from '../../src/index.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { readAll, testStore } from './conformance.js';
+
+testStore(
+  'FileSystemStore',
+  async () => {
+    const dir = await makeTempDir('fs-store');
+    return {
+      store: new FileSystemStore({ path: dir.path, baseUrl: 'http://mock/img' }),
+      cleanup: dir.remove,
+    };
+  },
+  (get) => {
+    it('lays files out as type/(id mod 1000)/(id div 1000)/id.WxH.ext, as the original does', async () => {
+      const store = get().store as FileSystemStore;
+      const cases: Array<[bigint | number, string]> = [
+        [1234, 'user/234/1/1234.100x80.jpe'],
+        [0, 'user/0/0/0.100x80.jpe'],
+        [5, 'user/5/0/5.100x80.jpe'],
+        [1234567, 'user/567/1234/1234567.100x80.jpe'],
+        [-1234, 'user/766/-2/-1234.100x80.jpe'],
+        [
+          158166530401166902469325588563807197535n,
+          'user/535/158166530401166902469325588563807197/158166530401166902469325588563807197535.100x80.jpe',
+        ],
+      ];
+      for (const [id, relative] of cases) {
+        await store.putFile(Buffer.from(String(id)), 'user', id, 100, 80, 'image/jpeg', false);
+        expect(await readFile(join(store.path, relative), 'utf8')).toBe(String(id));
+        expect(store.getUrl('user', id, 100, 80, 'image/jpeg')).toBe(`http://mock/img/${relative}`);
+      }
+    });
+
+    it('reads a file the Python library stored, byte for byte', async () => {
+      const store = get().store as FileSystemStore;
+      await mkdir(join(store.path, 'testing/234/1'), { recursive: true });
+      await writeFile(join(store.path, 'testing/234/1/1234.405x640.jpe'), 'from python');
+      expect(
+        (await readAll(await store.getFile('testing', 1234, 405, 640, 'image/jpeg'))).toString(),
+      ).toBe('from python');
+    });
+
+    it('leaves no temporary file behind after writes and failed writes', async () => {
+      const store = get().store as FileSystemStore;
+      await store.putFile(Buffer.from('x'), 'tidy', 1, 1, 1, 'image/png', false);
+      const entries = await readdir(join(store.path, 'tidy/1/0'));
+      expect(entries).toEqual(['1.1x1.png']);
+    });
+  },
+);
+
+describe('FileSystemStore options', () => {
+  it('requires a path and a baseUrl, naming the option', () => {
+    expect(() => new FileSystemStore({ path: '', baseUrl: 'http://x/' })).toThrow(
+      InvalidOptionError,
+    );
+    const error = (() => {
+      try {
+        new FileSystemStore({ path: '/tmp/x', baseUrl: '' });
+      } catch (e) {
+        return e as InvalidOptionError;
+      }
+    })();
+    expect(error?.code).toBe('E_INVALID_OPTION');
+    expect(error?.option).toBe('baseUrl');
+  });
+
+  it('adds the missing slash to baseUrl', () => {
+    const store = new FileSystemStore({ path: '/tmp/x', baseUrl: 'http://cdn.example.com/img' });
+    expect(store.getUrl('user', 1234, 100, 80, 'image/jpeg')).toBe(
+      'http://cdn.example.com/img/user/234/1/1234.100x80.jpe',
+    );
+  });
+});

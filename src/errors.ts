@@ -77,3 +77,9 @@ export class InvalidOptionError extends ImageAttachError {
 export class UrlUnavailableError extends ImageAttachError {
   override readonly code = 'E_NO_HOST_URL';
 }
+
+/** The bytes are not an image this library can read (sharp cannot decode their header). */
+export class NotAnImageError extends ImageAttachError {
+  override readonly code = 'E_NOT_AN_IMAGE';
+  override readonly status = 415;
+}

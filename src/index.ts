@@ -3,10 +3,15 @@ export {
   ImageAttachError,
   ImageNotFoundError,
   InvalidOptionError,
+  InvalidStoreUrlError,
+  MigrationError,
+  MigrationImageError,
+  MigrationRunningError,
   StoreError,
   UrlUnavailableError,
+  VerificationError,
 } from './errors.js';
-export type { ImageAttachErrorOptions } from './errors.js';
+export type { FailedImageKey, ImageAttachErrorOptions } from './errors.js';
 export {
   currentStore,
   getCurrentStore,
@@ -23,5 +28,7 @@ export { BaseFileSystemStore, FileSystemStore } from './stores/fs.js';
 export type { BaseFileSystemStoreOptions, FileSystemStoreOptions } from './stores/fs.js';
 export { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
 export type { HttpExposedFileSystemStoreOptions } from './stores/http-exposed-fs.js';
+export { MirrorStore } from './stores/mirror.js';
+export type { MirrorStoreOptions } from './stores/mirror.js';
 export { serveImages } from './middleware/serve.js';
 export type { ServeImagesOptions } from './middleware/serve.js';

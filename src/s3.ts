@@ -1,0 +1,4 @@
+// The `sequelize-imageattach/s3` entry: the S3 stores, apart from the core so that importing
+// `sequelize-imageattach` never loads the AWS SDK.
+export { DEFAULT_MAX_AGE, S3Store } from './stores/s3.js';
+export type { S3StoreOptions, SignedUrlOptions } from './stores/s3.js';

@@ -1,0 +1,28 @@
+/** The one place S3 failures become the library's errors (in the manner of send's `onStatError`). */
+import { ImageNotFoundError, StoreError } from '../errors.js';
+
+interface SdkError {
+  name?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/**
+ * Whether the object is missing: `NoSuchKey` (GET), `NotFound` (HEAD, which has no body to name
+ * the error) or a bare 404. A missing bucket is a set-up mistake, not a missing image.
+ */
+export function isNotFound(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, $metadata } = error as SdkError;
+  if (name === 'NoSuchBucket') return false;
+  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
+}
+
+/** `ImageNotFoundError` for a missing object, else `StoreError`; the SDK's error is the cause. */
+export function s3Error(error: unknown, key: string, action: string): Error {
+  if (isNotFound(error)) return new ImageNotFoundError(key, { cause: error });
+  const name = (error as SdkError | null)?.name;
+  const detail = typeof name === 'string' ? ` (${name})` : '';
+  return new StoreError(`Could not ${action} the S3 object ${key}${detail}.`, key, {
+    cause: error,
+  });
+}

@@ -82,6 +82,13 @@ export class UrlUnavailableError extends ImageAttachError {
 export class NotAnImageError extends ImageAttachError {
   override readonly code = 'E_NOT_AN_IMAGE';
   override readonly status = 415;
+  /** The form field the bytes were uploaded in, when they came from an upload. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: UploadErrorOptions) {
+    super(message, options);
+    this.field = options?.field;
+  }
 }
 
 /** A store URL (`file:///…`, `s3://…`) is malformed; `part` names what is wrong. */
@@ -204,4 +211,176 @@ export class OrphanFileWarning extends ImageAttachError {
   ) {
     super(message, options);
   }
+}
+
+export interface UploadErrorOptions extends ImageAttachErrorOptions {
+  /** The form field the failure concerns. */
+  field?: string | undefined;
+}
+
+/**
+ * Base of the errors that end an upload; `uploadImage` answers them with `status` and
+ * `{ error: { code, message, field } }`.
+ */
+export class UploadError extends ImageAttachError {
+  override readonly code: string = 'E_UPLOAD';
+  override readonly status: number = 400;
+  /** The form field the failure concerns, when there is one. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: UploadErrorOptions) {
+    super(message, options);
+    this.field = options?.field;
+  }
+}
+
+/** The request is not a well-formed `multipart/form-data` body (bad boundary, cut-off part). */
+export class UploadMalformedError extends UploadError {
+  override readonly code = 'E_UPLOAD_MALFORMED';
+  override readonly status = 400;
+}
+
+/** The request has no file in the expected field. */
+export class UploadMissingFileError extends UploadError {
+  override readonly code = 'E_UPLOAD_MISSING_FILE';
+  override readonly status = 400;
+}
+
+/** The request has a file in a field that takes none. */
+export class UploadUnexpectedFileError extends UploadError {
+  override readonly code = 'E_UPLOAD_UNEXPECTED_FILE';
+  override readonly status = 400;
+}
+
+/** A file is larger than `maxFileSize` bytes. */
+export class UploadFileTooLargeError extends UploadError {
+  override readonly code = 'E_UPLOAD_FILE_TOO_LARGE';
+  override readonly status = 413;
+
+  constructor(
+    /** The limit in bytes. */
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The file is larger than ${limit} bytes; send a smaller file.`, options);
+  }
+}
+
+/** The request has more files than `maxFiles`. */
+export class UploadTooManyFilesError extends UploadError {
+  override readonly code = 'E_UPLOAD_TOO_MANY_FILES';
+  override readonly status = 413;
+
+  constructor(
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The request has more than ${limit} file(s); send at most ${limit}.`, options);
+  }
+}
+
+/** The request has more non-file fields or parts than allowed. */
+export class UploadTooManyFieldsError extends UploadError {
+  override readonly code = 'E_UPLOAD_TOO_MANY_FIELDS';
+  override readonly status = 413;
+}
+
+/** A non-file field's name or value is longer than allowed. */
+export class UploadFieldTooLargeError extends UploadError {
+  override readonly code = 'E_UPLOAD_FIELD_TOO_LARGE';
+  override readonly status = 413;
+}
+
+/** The bytes are an image of a format the upload does not accept; `mimetype` is what they are. */
+export class ImageTypeNotAllowedError extends UploadError {
+  override readonly code = 'E_IMAGE_TYPE_NOT_ALLOWED';
+  override readonly status = 415;
+
+  constructor(
+    readonly mimetype: string,
+    readonly allowed: readonly string[],
+    options?: UploadErrorOptions,
+  ) {
+    super(
+      `Images of type ${mimetype} are not accepted; send one of ${allowed.join(', ')}.`,
+      options,
+    );
+  }
+}
+
+/** The image ends before its data does (an interrupted transfer or a cut file). */
+export class ImageTruncatedError extends UploadError {
+  override readonly code = 'E_IMAGE_TRUNCATED';
+  override readonly status = 422;
+}
+
+/** The bytes start as an image of an accepted type, but cannot be decoded. */
+export class ImageUndecodableError extends UploadError {
+  override readonly code = 'E_IMAGE_UNDECODABLE';
+  override readonly status = 422;
+}
+
+/** The image has more pixels (width × height, per frame) than `maxPixels`. */
+export class ImageTooManyPixelsError extends UploadError {
+  override readonly code = 'E_IMAGE_TOO_MANY_PIXELS';
+  override readonly status = 422;
+
+  constructor(
+    readonly pixels: number,
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The image has ${pixels} pixels, more than ${limit}; send a smaller image.`, options);
+  }
+}
+
+/** The animation has more frames than `maxFrames`. */
+export class ImageTooManyFramesError extends UploadError {
+  override readonly code = 'E_IMAGE_TOO_MANY_FRAMES';
+  override readonly status = 422;
+
+  constructor(
+    readonly frames: number,
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The animation has ${frames} frames, more than ${limit}; send a shorter one.`, options);
+  }
+}
+
+/** An SVG has script, event handlers, external references, entities or embedded documents. */
+export class UnsafeSvgError extends UploadError {
+  override readonly code = 'E_SVG_UNSAFE';
+  override readonly status = 422;
+
+  constructor(
+    /** What was found, e.g. `script`, `event-handler`, `external-reference`, `doctype`. */
+    readonly problem: string,
+    options?: UploadErrorOptions,
+  ) {
+    super(
+      `The SVG is refused (${problem}): send an SVG without scripts, event handlers, ` +
+        'external references, entities or embedded documents, or a raster image.',
+      options,
+    );
+  }
+}
+
+/** The image processing queue is full; try again after `retryAfter` seconds. */
+export class QueueFullError extends ImageAttachError {
+  override readonly code = 'E_QUEUE_FULL';
+  override readonly status = 503;
+
+  constructor(
+    /** Seconds to wait before retrying, sent as `Retry-After`. */
+    readonly retryAfter: number,
+  ) {
+    super(`Too many images are being processed; try again in ${retryAfter} seconds.`);
+  }
+}
+
+/** `attachImage`'s `to` found nothing to attach the image to. */
+export class AttachTargetNotFoundError extends ImageAttachError {
+  override readonly code = 'E_ATTACH_TARGET_NOT_FOUND';
+  override readonly status = 404;
 }

@@ -15,6 +15,8 @@ export interface ContextFrame {
   readonly parent: ContextFrame | undefined;
   /** The HTTP request being served, for stores whose URLs depend on its host. */
   readonly request: RequestInfo | undefined;
+  /** Set by `pushStoreContext`, so that `popStoreContext` never pops a scoped frame. */
+  readonly pushed?: boolean;
 }
 
 /** The request a middleware saw, with the path it was mounted at when it saw it. */
@@ -51,18 +53,30 @@ interface MountedRequest extends IncomingMessage {
 export function mountPathOf(req: IncomingMessage): string {
   const mounted = req as MountedRequest;
   if (typeof mounted.baseUrl === 'string') return mounted.baseUrl;
-  const url = req.url ?? '';
-  if (typeof mounted.originalUrl === 'string' && mounted.originalUrl.endsWith(url)) {
-    return mounted.originalUrl.slice(0, mounted.originalUrl.length - url.length);
-  }
+  if (typeof mounted.originalUrl !== 'string') return '';
+  const path = pathOf(req.url ?? '');
+  const originalPath = pathOf(mounted.originalUrl);
+  if (originalPath.endsWith(path)) return originalPath.slice(0, originalPath.length - path.length);
+  // Connect turns a request for exactly the mount path ("/sub") into "/".
+  if (path === '/' && !originalPath.endsWith('/')) return originalPath;
   return '';
 }
+
+function pathOf(url: string): string {
+  const queryAt = url.indexOf('?');
+  return queryAt === -1 ? url : url.slice(0, queryAt);
+}
+
+/** The frame of the innermost store middleware each request went through. */
+const requestFrames = new WeakMap<IncomingMessage, ContextFrame>();
 
 /**
  * Runs the rest of a request with `store` current. Body parsers call `next()` from the
  * request's stream events, whose async context was fixed when the connection opened, not by
- * us; so the request's `emit` re-enters this frame, and handlers after multer or
- * `express.json()` still see the store.
+ * us; so the request's `emit` re-enters the frame of the innermost store middleware, and
+ * handlers after multer or `express.json()` still see the store. `emit` is patched once per
+ * request: a second store middleware (a sub-app's) replaces the frame instead of wrapping the
+ * first patch, which would otherwise win.
  */
 export function runRequestInStore(store: Store, req: IncomingMessage, next: () => void): void {
   const frame: ContextFrame = {
@@ -70,9 +84,15 @@ export function runRequestInStore(store: Store, req: IncomingMessage, next: () =
     parent: currentFrame(),
     request: { req, mountPath: mountPathOf(req) },
   };
-  const emit = req.emit.bind(req) as (event: string | symbol, ...args: unknown[]) => boolean;
-  req.emit = function emitInStoreContext(event: string | symbol, ...args: unknown[]): boolean {
-    return contextStorage.run(frame, () => emit(event, ...args));
-  } as typeof req.emit;
+  if (!requestFrames.has(req)) {
+    const emit = req.emit.bind(req) as (event: string | symbol, ...args: unknown[]) => boolean;
+    req.emit = function emitInStoreContext(event: string | symbol, ...args: unknown[]): boolean {
+      const current = requestFrames.get(req);
+      return current === undefined
+        ? emit(event, ...args)
+        : contextStorage.run(current, () => emit(event, ...args));
+    } as typeof req.emit;
+  }
+  requestFrames.set(req, frame);
   contextStorage.run(frame, next);
 }

@@ -44,23 +44,29 @@ export function pushStoreContext(store: Store): void {
   const resolved = store === currentStore ? getCurrentStore() : store;
   assertStore(resolved);
   const parent = currentFrame();
-  contextStorage.enterWith({ store: resolved, parent, request: parent?.request });
+  contextStorage.enterWith({ store: resolved, parent, request: parent?.request, pushed: true });
 }
 
 /**
  * Undoes the last {@link pushStoreContext} of this async context and returns its store.
- * @throws {ContextError} when no store was pushed.
+ * @throws {ContextError} when the innermost store was not pushed (none at all, or one made
+ * current by `storeContext` or a middleware).
  */
 export function popStoreContext(): Store {
   const frame = currentFrame();
-  if (frame === undefined) throw new ContextError('popStoreContext() without a pushed store.');
+  // A frame of storeContext() or a middleware ends with its callback; popping it would leave
+  // the rest of the callback in the wrong store.
+  if (frame?.pushed !== true) {
+    throw new ContextError('popStoreContext() without a matching pushStoreContext().');
+  }
   contextStorage.enterWith(frame.parent as NonNullable<typeof frame.parent>);
   return frame.store;
 }
 
 /** A store that forwards every call to the store current when the call is made. */
 class CurrentStore extends Store {
-  override putFile(
+  // The async primitives reject (never throw) outside a context, like any promise API.
+  override async putFile(
     file: FileInput,
     objectType: string,
     objectId: bigint | number,
@@ -69,7 +75,7 @@ class CurrentStore extends Store {
     mimetype: string,
     reproducible: boolean,
   ): Promise<void> {
-    return getCurrentStore().putFile(
+    return await getCurrentStore().putFile(
       file,
       objectType,
       objectId,
@@ -80,14 +86,14 @@ class CurrentStore extends Store {
     );
   }
 
-  override getFile(
+  override async getFile(
     objectType: string,
     objectId: bigint | number,
     width: number,
     height: number,
     mimetype: string,
   ): Promise<Readable> {
-    return getCurrentStore().getFile(objectType, objectId, width, height, mimetype);
+    return await getCurrentStore().getFile(objectType, objectId, width, height, mimetype);
   }
 
   override getUrl(
@@ -100,14 +106,14 @@ class CurrentStore extends Store {
     return getCurrentStore().getUrl(objectType, objectId, width, height, mimetype);
   }
 
-  override deleteFile(
+  override async deleteFile(
     objectType: string,
     objectId: bigint | number,
     width: number,
     height: number,
     mimetype: string,
   ): Promise<void> {
-    return getCurrentStore().deleteFile(objectType, objectId, width, height, mimetype);
+    return await getCurrentStore().deleteFile(objectType, objectId, width, height, mimetype);
   }
 
   override middleware(): Middleware {

@@ -42,6 +42,20 @@ export type Middleware = (
  * }
  */
 export abstract class Store {
+  constructor() {
+    // JavaScript callers (and `as` casts) can skip an abstract method; fail here, naming it,
+    // rather than with "this.putFile is not a function" at the first upload.
+    const missing = PRIMITIVES.filter(
+      (name) => typeof (this as unknown as Record<string, unknown>)[name] !== 'function',
+    );
+    if (missing.length > 0) {
+      throw new TypeError(
+        `${new.target.name} must implement ${missing.map((name) => `${name}()`).join(', ')} ` +
+          'to be a Store',
+      );
+    }
+  }
+
   /**
    * Stores a file under the key. Streams `file` without buffering it whole, and replaces any
    * file already under the key only once the new one is complete.
@@ -108,11 +122,14 @@ export abstract class Store {
     mimetype: string,
   ): Promise<StoredFileStat | undefined>;
 
-  /** Stores the file of `image` (an original is not reproducible, a thumbnail is). */
-  store(image: ImageLike, file: FileInput): Promise<void> {
+  /**
+   * Stores the file of `image` (an original is not reproducible, a thumbnail is).
+   * Like every promise-returning helper, it rejects (never throws) on a bad argument.
+   */
+  async store(image: ImageLike, file: FileInput): Promise<void> {
     assertImage(image);
     assertFileInput(file);
-    return this.putFile(
+    await this.putFile(
       file,
       image.objectType,
       image.objectId,
@@ -124,9 +141,9 @@ export abstract class Store {
   }
 
   /** Deletes the file of `image`; resolves when it is already gone. */
-  delete(image: ImageLike): Promise<void> {
+  async delete(image: ImageLike): Promise<void> {
     assertImage(image);
-    return this.deleteFile(
+    await this.deleteFile(
       image.objectType,
       image.objectId,
       image.width,
@@ -136,9 +153,9 @@ export abstract class Store {
   }
 
   /** Opens the file of `image`; rejects with `ImageNotFoundError` when it is missing. */
-  open(image: ImageLike): Promise<Readable> {
+  async open(image: ImageLike): Promise<Readable> {
     assertImage(image);
-    return this.getFile(
+    return await this.getFile(
       image.objectType,
       image.objectId,
       image.width,
@@ -174,6 +191,9 @@ export abstract class Store {
     return (req, _res, next) => runRequestInStore(this, req, next);
   }
 }
+
+/** The methods every store must implement. */
+const PRIMITIVES = ['putFile', 'getFile', 'getUrl', 'deleteFile'] as const;
 
 /** Checks what `putFile` may be given; `TypeError` naming `file`. */
 export function assertFileInput(file: unknown): asserts file is FileInput {

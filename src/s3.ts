@@ -2,3 +2,5 @@
 // `sequelize-imageattach` never loads the AWS SDK.
 export { DEFAULT_MAX_AGE, S3Store } from './stores/s3.js';
 export type { S3StoreOptions, SignedUrlOptions } from './stores/s3.js';
+export { S3SandboxStore, SANDBOX_DELETED_CONTENT_TYPE } from './stores/s3-sandbox.js';
+export type { S3SandboxStoreOptions } from './stores/s3-sandbox.js';

@@ -7,7 +7,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { S3Store, type S3StoreOptions } from '../../src/s3.js';
@@ -98,14 +98,16 @@ export async function listKeys(
   prefix?: string,
 ): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
+  // v1 pages by key; s3rver's v2 continuation tokens need DES, which OpenSSL 3 lacks.
+  let marker: string | undefined;
   do {
     const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }),
     );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
+    const contents = page.Contents ?? [];
+    for (const object of contents) if (object.Key) keys.push(object.Key);
+    marker = page.IsTruncated ? contents.at(-1)?.Key : undefined;
+  } while (marker !== undefined);
   return keys;
 }
 

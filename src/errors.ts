@@ -146,11 +146,28 @@ export class VerificationError extends ImageAttachError {
   }
 }
 
+/** The counts of a migration run. */
+export interface MigrationSummary {
+  /** The number of images counted before the run. */
+  total: number;
+  /** Images finished: migrated, skipped and failed. */
+  done: number;
+  migrated: number;
+  skipped: number;
+  failed: number;
+  /** Bytes copied (or, in a dry run, that would be copied). */
+  bytes: number;
+}
+
 /** A migration ended with failed images; `failures` has one error per image, with its cause. */
 export class MigrationError extends ImageAttachError {
   override readonly code = 'E_MIGRATION_FAILED';
 
-  constructor(readonly failures: readonly MigrationImageError[]) {
+  constructor(
+    readonly failures: readonly MigrationImageError[],
+    /** The counts of the run that failed. */
+    readonly summary?: MigrationSummary,
+  ) {
     super(
       `${failures.length} image${failures.length === 1 ? '' : 's'} could not be migrated; ` +
         'see error.failures (each has the image and the cause). Fix them and run again with ' +

@@ -7,11 +7,16 @@ export {
   MigrationError,
   MigrationImageError,
   MigrationRunningError,
+  NoOriginalImageError,
+  NotAnImageError,
+  ObjectIdError,
+  OrphanFileWarning,
   StoreError,
+  ThumbnailNotFoundError,
   UrlUnavailableError,
   VerificationError,
 } from './errors.js';
-export type { FailedImageKey, ImageAttachErrorOptions } from './errors.js';
+export type { FailedImageKey, ImageAttachErrorOptions, MigrationSummary } from './errors.js';
 export {
   currentStore,
   getCurrentStore,
@@ -30,5 +35,69 @@ export { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
 export type { HttpExposedFileSystemStoreOptions } from './stores/http-exposed-fs.js';
 export { MirrorStore } from './stores/mirror.js';
 export type { MirrorStoreOptions } from './stores/mirror.js';
+export { defaultConcurrency, MigrationPlan } from './migration/plan.js';
+export { chainSources, modelImageSource } from './migration/model-source.js';
+export type {
+  ImageSource,
+  MigrationEvents,
+  MigrationOptions,
+  MigrationProgress,
+  MigrationReport,
+  MigrationStatus,
+} from './migration/types.js';
+export { Image, imageAttributes } from './models/image.js';
+export type { ImageAttributesOptions, ImageColumns, StoreOption } from './models/image.js';
+export { imageAttachment } from './models/attachment.js';
+export type { ImageAttachmentOptions } from './models/attachment.js';
+export { BaseImageSet } from './models/image-set.js';
+export type {
+  FromFileOptions,
+  FromRawFileOptions,
+  GenerateThumbnailOptions,
+  ImageSetOptions,
+} from './models/image-set.js';
+export { SingleImageSet } from './models/single-image-set.js';
+export { MultipleImageSet } from './models/multiple-image-set.js';
+export { ImageSubset } from './models/image-subset.js';
+export type { ImageDestroyOptions } from './models/image-hooks.js';
+export type { ImageFileInput, MulterFile, RawFileInput } from './models/image-input.js';
+export { thumbnailDimensions } from './images/thumbnail.js';
+export type {
+  ThumbnailFit,
+  ThumbnailFormat,
+  ThumbnailRenderOptions,
+  ThumbnailSize,
+} from './images/thumbnail.js';
 export { serveImages } from './middleware/serve.js';
 export type { ServeImagesOptions } from './middleware/serve.js';
+export {
+  AttachTargetNotFoundError,
+  ImageTooManyFramesError,
+  ImageTooManyPixelsError,
+  ImageTruncatedError,
+  ImageTypeNotAllowedError,
+  ImageUndecodableError,
+  QueueFullError,
+  UnsafeSvgError,
+  UploadError,
+  UploadFieldTooLargeError,
+  UploadFileTooLargeError,
+  UploadMalformedError,
+  UploadMissingFileError,
+  UploadTooManyFieldsError,
+  UploadTooManyFilesError,
+  UploadUnexpectedFileError,
+} from './errors.js';
+export type { UploadErrorOptions } from './errors.js';
+export { uploadImage } from './middleware/upload.js';
+export type { UploadedRequest, UploadImageOptions } from './middleware/upload.js';
+export { imageStorage } from './uploads/storage.js';
+export type { ImageStorageEngine, IncomingFilePart, StagedImageFile } from './uploads/storage.js';
+export type { ImageStorageOptions } from './uploads/options.js';
+export type { ErrorMode } from './uploads/respond.js';
+export { defaultProcessingQueue, machineConcurrency, ProcessingQueue } from './images/queue.js';
+export type { ProcessingQueueOptions } from './images/queue.js';
+export { sniffImageType } from './images/magic.js';
+export type { ImageFormat, SniffedType } from './images/magic.js';
+export { findSvgProblem } from './images/svg-safety.js';
+export type { SvgProblem } from './images/svg-safety.js';

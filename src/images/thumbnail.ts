@@ -1,0 +1,243 @@
+/**
+ * Thumbnails: the original's size arithmetic, bit for bit, and the sharp pipeline that makes
+ * them (EXIF orientation applied, first frame only, metadata stripped, vectors to PNG).
+ */
+import type { Readable } from 'node:stream';
+import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import { NotAnImageError } from '../errors.js';
+import { describe } from '../stores/keys.js';
+
+/** Exactly one of `width`, `height` or `ratio`. */
+export type ThumbnailSize =
+  | { width: number; height?: undefined; ratio?: undefined }
+  | { height: number; width?: undefined; ratio?: undefined }
+  | { ratio: number; width?: undefined; height?: undefined };
+
+export type ThumbnailFit = 'fill' | 'cover' | 'contain' | 'inside';
+export type ThumbnailFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff';
+
+export interface ThumbnailRenderOptions {
+  /**
+   * How the image fills the computed box; `cover` crops, `contain` letterboxes, `inside`
+   * may come out smaller than the box (the row records the real size).
+   * @default 'fill' (stretched to the exact box, as SQLAlchemy-ImageAttach does)
+   */
+  fit?: ThumbnailFit;
+  /** @default the original's format; PNG for SVG, PDF and formats sharp cannot write */
+  format?: ThumbnailFormat;
+  /** Encoder quality, 1 to 100, for JPEG, WebP, AVIF and TIFF. @default sharp's */
+  quality?: number;
+}
+
+const FITS: readonly ThumbnailFit[] = ['fill', 'cover', 'contain', 'inside'];
+const FORMATS: readonly ThumbnailFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'];
+
+const FORMAT_OF_MIMETYPE: Readonly<Record<string, ThumbnailFormat>> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+  'image/gif': 'gif',
+  'image/tiff': 'tiff',
+};
+
+const MIMETYPE_OF_FORMAT: Readonly<Record<ThumbnailFormat, string>> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+};
+
+/** Checks a size request: `TypeError` for the wrong shape or type, `RangeError` for values. */
+export function validateThumbnailSize(size: unknown): asserts size is ThumbnailSize {
+  if (typeof size !== 'object' || size === null) {
+    throw new TypeError('pass { width }, { height } or { ratio }');
+  }
+  const { width, height, ratio } = size as Record<string, unknown>;
+  const given = [width, height, ratio].filter((value) => value !== undefined).length;
+  if (given === 0) throw new TypeError('pass an argument ratio, width, or height');
+  if (given > 1) {
+    throw new TypeError(
+      'pass only one argument in ratio, width, or height; these parameters are exclusive',
+    );
+  }
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw new TypeError(`${name} must be an integer, not ${describe(value)}`);
+    }
+    if (value < 1) throw new RangeError(`${name} must be natural number, not ${value}`);
+  }
+  if (ratio !== undefined) {
+    if (typeof ratio !== 'number' || !Number.isFinite(ratio)) {
+      throw new TypeError(`ratio must be a finite number, not ${describe(ratio)}`);
+    }
+    if (ratio <= 0) throw new RangeError(`ratio must be greater than 0, not ${ratio}`);
+  }
+}
+
+/**
+ * The thumbnail's size, as SQLAlchemy-ImageAttach computes it: the other side scaled in the
+ * same floating-point order (`h * (width / w)`), then truncated.
+ * @throws {RangeError} when a side comes out smaller than 1 pixel.
+ */
+export function thumbnailDimensions(
+  original: { width: number; height: number },
+  size: ThumbnailSize,
+): { width: number; height: number } {
+  validateThumbnailSize(size);
+  const { width: w, height: h } = original;
+  let width: number;
+  let height: number;
+  if (size.width !== undefined) {
+    width = size.width;
+    height = Math.trunc(h * (size.width / w));
+  } else if (size.height !== undefined) {
+    width = Math.trunc(w * (size.height / h));
+    height = size.height;
+  } else {
+    width = Math.trunc(w * size.ratio);
+    height = Math.trunc(h * size.ratio);
+  }
+  if (width < 1 || height < 1) {
+    throw new RangeError(`the thumbnail of a ${w}x${h} image would be ${width}x${height}`);
+  }
+  return { width, height };
+}
+
+/** Checks render options once; `TypeError`/`RangeError` naming the option. */
+export function validateRenderOptions(options: ThumbnailRenderOptions): void {
+  const { fit, format, quality } = options;
+  if (fit !== undefined && !FITS.includes(fit)) {
+    throw new TypeError(`fit must be one of ${FITS.join(', ')}, not ${String(fit)}`);
+  }
+  if (format !== undefined && !FORMATS.includes(format)) {
+    throw new TypeError(`format must be one of ${FORMATS.join(', ')}, not ${String(format)}`);
+  }
+  if (quality !== undefined) {
+    if (typeof quality !== 'number' || !Number.isInteger(quality)) {
+      throw new TypeError(`quality must be an integer, not ${String(quality)}`);
+    }
+    if (quality < 1 || quality > 100) throw new RangeError('quality must be from 1 to 100');
+  }
+}
+
+/** The format a thumbnail of `mimetype` is written in: the same, else PNG (SVG, PDF, …). */
+export function thumbnailFormat(mimetype: string, format?: ThumbnailFormat): ThumbnailFormat {
+  return format ?? FORMAT_OF_MIMETYPE[mimetype] ?? 'png';
+}
+
+export interface RenderedThumbnail {
+  data: Buffer;
+  width: number;
+  height: number;
+  mimetype: string;
+}
+
+/**
+ * An original decoded once, oriented upright, first frame only; thumbnails are cut from it
+ * without decoding again.
+ */
+export class DecodedImage {
+  private constructor(
+    private readonly pixels: Buffer,
+    private readonly info: OutputInfo,
+    readonly mimetype: string,
+  ) {}
+
+  /**
+   * Decodes `input` (a stream, bytes or a path).
+   * @throws {NotAnImageError} when sharp cannot decode it (not an image, truncated, …).
+   */
+  static async decode(input: Readable | Buffer | string, mimetype: string): Promise<DecodedImage> {
+    const pipeline =
+      typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
+    if (!(typeof input === 'string' || Buffer.isBuffer(input))) input.pipe(pipeline);
+    try {
+      const { data, info } = await pipeline.rotate().raw().toBuffer({ resolveWithObject: true });
+      return new DecodedImage(data, info, mimetype);
+    } catch (error) {
+      throw new NotAnImageError('The original image could not be decoded.', { cause: error });
+    }
+  }
+
+  /** Renders one thumbnail of exactly `width`x`height` (or within it, for `inside`). */
+  async render(
+    width: number,
+    height: number,
+    options: ThumbnailRenderOptions = {},
+  ): Promise<RenderedThumbnail> {
+    const { width: w, height: h, channels } = this.info;
+    const source = sharp(this.pixels, { raw: { width: w, height: h, channels } });
+    const format = thumbnailFormat(this.mimetype, options.format);
+    const pipeline = encode(
+      source.resize(width, height, { fit: options.fit ?? 'fill' }),
+      format,
+      options.quality,
+    );
+    try {
+      const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, mimetype: MIMETYPE_OF_FORMAT[format] };
+    } catch (error) {
+      throw new NotAnImageError('The thumbnail could not be made.', { cause: error });
+    }
+  }
+}
+
+/** The first frame only; no pixel limit (originals were checked when they were accepted). */
+const SOURCE: SharpOptions = { pages: 1, limitInputPixels: false, failOn: 'error' };
+
+function encode(pipeline: Sharp, format: ThumbnailFormat, quality?: number): Sharp {
+  // sharp drops EXIF, ICC and comments unless told to keep them: thumbnails come out stripped.
+  switch (format) {
+    case 'jpeg':
+      return pipeline.jpeg({ quality });
+    case 'webp':
+      return pipeline.webp({ quality });
+    case 'avif':
+      return pipeline.avif({ quality });
+    case 'tiff':
+      return pipeline.tiff({ quality });
+    case 'gif':
+      return pipeline.gif();
+    case 'png':
+      return pipeline.png();
+  }
+}
+
+/**
+ * Renders one thumbnail straight from the original (sharp can then shrink JPEGs while
+ * decoding); for several, {@link DecodedImage} decodes once.
+ */
+export async function renderThumbnail(
+  input: Readable | Buffer | string,
+  mimetype: string,
+  width: number,
+  height: number,
+  options: ThumbnailRenderOptions = {},
+): Promise<RenderedThumbnail> {
+  const isStream = !(typeof input === 'string' || Buffer.isBuffer(input));
+  const source = isStream ? sharp(SOURCE) : sharp(input, SOURCE);
+  if (isStream) input.pipe(source);
+  const format = thumbnailFormat(mimetype, options.format);
+  const pipeline = encode(
+    source.rotate().resize(width, height, { fit: options.fit ?? 'fill' }),
+    format,
+    options.quality,
+  );
+  try {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, mimetype: MIMETYPE_OF_FORMAT[format] };
+  } catch (error) {
+    throw new NotAnImageError('The thumbnail could not be made from the original.', {
+      cause: error,
+    });
+  } finally {
+    if (isStream) input.destroy();
+  }
+}

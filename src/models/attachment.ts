@@ -1,0 +1,84 @@
+/**
+ * `imageAttachment(Parent, name, ImageModel, options)`: declares that each parent owns an
+ * image set (or, with `multiple: true`, a set of image sets) of the image model.
+ */
+import type { HasMany, Model, ModelStatic } from 'sequelize';
+import { InvalidOptionError } from '../errors.js';
+import { Image } from './image.js';
+import { MultipleImageSet } from './multiple-image-set.js';
+import { ParentLink } from './parent-link.js';
+import { SingleImageSet } from './single-image-set.js';
+
+export interface ImageAttachmentOptions {
+  /** The image model's attribute holding the parent's key (part of its primary key). */
+  foreignKey: string;
+  /** @default the parent's primary key attribute */
+  sourceKey?: string;
+  /** `true` makes `parent[name]` a {@link MultipleImageSet}. @default false */
+  multiple?: boolean;
+  /**
+   * The alias of the underlying `hasMany` association (for `include`).
+   * @default `${name}Images`
+   */
+  as?: string;
+}
+
+/**
+ * Makes `parent[name]` the parent's image set, backed by a `hasMany` association with
+ * `onDelete: 'CASCADE'` and `hooks: true`, so `parent.destroy()` destroys the image rows one
+ * by one and their files go after the commit. Declare the property on the parent class:
+ * `declare readonly picture: NonAttribute<SingleImageSet<UserPicture>>`.
+ *
+ * @example
+ * imageAttachment(User, 'picture', UserPicture, { foreignKey: 'userId' });
+ * imageAttachment(Post, 'photos', PostPhoto, { foreignKey: 'postId', multiple: true });
+ */
+export function imageAttachment<P extends Model, I extends Image>(
+  Parent: ModelStatic<P>,
+  name: string,
+  ImageModel: ModelStatic<I>,
+  options: ImageAttachmentOptions,
+): HasMany<P, I> {
+  if (!(ImageModel.prototype instanceof Image)) {
+    throw new TypeError('ImageModel must be a subclass of Image');
+  }
+  if (typeof name !== 'string' || name === '') throw new TypeError('name must be a string');
+  const { foreignKey, multiple = false } = options ?? {};
+  if (typeof foreignKey !== 'string' || !(foreignKey in ImageModel.getAttributes())) {
+    throw new InvalidOptionError(
+      'foreignKey',
+      `must name an attribute of ${ImageModel.name}, not ${String(foreignKey)}`,
+    );
+  }
+  const sourceKey = options.sourceKey ?? Parent.primaryKeyAttribute;
+  if (!(sourceKey in Parent.getAttributes())) {
+    throw new InvalidOptionError('sourceKey', `must name an attribute of ${Parent.name}`);
+  }
+  if (name in Parent.getAttributes() || name in Parent.prototype) {
+    throw new TypeError(`${Parent.name} already has a property ${name}`);
+  }
+  const association = Parent.hasMany(ImageModel, {
+    as: options.as ?? `${name}Images`,
+    foreignKey,
+    sourceKey,
+    onDelete: 'CASCADE',
+    hooks: true,
+  });
+  const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
+  const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
+  Object.defineProperty(Parent.prototype, name, {
+    configurable: true,
+    enumerable: false,
+    get(this: Model) {
+      let set = sets.get(this);
+      if (set === undefined) {
+        set = multiple
+          ? new MultipleImageSet(this, ImageModel, link)
+          : new SingleImageSet(this, ImageModel, link);
+        sets.set(this, set);
+      }
+      return set;
+    },
+  });
+  return association;
+}

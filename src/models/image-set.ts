@@ -1,0 +1,348 @@
+/**
+ * One original and its thumbnails: what {@link SingleImageSet} and {@link ImageSubset} share.
+ * Every method takes `{ store, transaction }`; writes run atomically (in a savepoint of the
+ * given or CLS transaction, or in a transaction of their own), and files follow the rows.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  Attributes,
+  CreationAttributes,
+  InstanceDestroyOptions,
+  ModelStatic,
+  Order,
+  Sequelize,
+  Transaction,
+  WhereOptions,
+} from 'sequelize';
+import { resolveStore } from '../context.js';
+import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
+import { readImageInfo } from '../images/metadata.js';
+import {
+  DecodedImage,
+  renderThumbnail,
+  thumbnailDimensions,
+  validateRenderOptions,
+  validateThumbnailSize,
+  type RenderedThumbnail,
+  type ThumbnailRenderOptions,
+  type ThumbnailSize,
+} from '../images/thumbnail.js';
+import { extensionFor } from '../stores/keys.js';
+import type { FileInput, Store } from '../stores/store.js';
+import { allowInsert, rememberStore, type ImageDestroyOptions } from './image-hooks.js';
+import {
+  streamOf,
+  toFileInput,
+  toProbeable,
+  type ImageFileInput,
+  type RawFileInput,
+} from './image-input.js';
+import type { Image } from './image.js';
+import { runAtomic, writeImageFile } from './transaction-files.js';
+
+/** What every set method takes. */
+export interface ImageSetOptions {
+  /** @default the current store */
+  store?: Store;
+  /** @default Sequelize's CLS transaction, else a transaction of the call's own */
+  transaction?: Transaction | null;
+}
+
+/** Options of `fromFile` and `fromBlob`. */
+export interface FromFileOptions<I extends Image = Image> extends ImageSetOptions {
+  /** Other columns of the new row; the set's own keys win over them. */
+  values?: Partial<CreationAttributes<I>>;
+}
+
+/** Options of `fromRawFile`: what the caller already knows about the file. */
+export interface FromRawFileOptions<I extends Image = Image> extends FromFileOptions<I> {
+  width: number;
+  height: number;
+  mimetype: string;
+  /** @default true (false records a thumbnail) */
+  original?: boolean;
+}
+
+export type GenerateThumbnailOptions = ImageSetOptions & ThumbnailRenderOptions;
+
+const ORDER: Order = [
+  ['original', 'DESC'],
+  ['width', 'ASC'],
+  ['height', 'ASC'],
+];
+
+export abstract class BaseImageSet<I extends Image> {
+  /** The Sequelize of the parent model, for transactions spanning several calls. */
+  readonly sequelize: Sequelize;
+
+  protected constructor(
+    /** The image model. */
+    readonly model: ModelStatic<I>,
+    sequelize: Sequelize,
+  ) {
+    this.sequelize = sequelize;
+  }
+
+  /** The column values every row of this set has (the parent key, and a subset's criteria). */
+  protected abstract identity(): Record<string, unknown>;
+
+  private where(extra: Record<string, unknown> = {}): WhereOptions<Attributes<I>> {
+    return { ...this.identity(), ...extra } as WhereOptions<Attributes<I>>;
+  }
+
+  private remember(image: I | null, options: ImageSetOptions): I | null {
+    if (image !== null && options.store !== undefined) rememberStore(image, options.store);
+    return image;
+  }
+
+  /** Every image of the set: the original first, then thumbnails by size. */
+  async images(options: ImageSetOptions = {}): Promise<I[]> {
+    const images = await this.model.findAll({
+      where: this.where(),
+      order: ORDER,
+      transaction: options.transaction ?? undefined,
+    });
+    for (const image of images) this.remember(image, options);
+    return images;
+  }
+
+  /** How many images (original and thumbnails) the set has. */
+  count(options: ImageSetOptions = {}): Promise<number> {
+    return this.model.count({ where: this.where(), transaction: options.transaction ?? undefined });
+  }
+
+  /** The original image, or `null`. */
+  async original(options: ImageSetOptions = {}): Promise<I | null> {
+    const image = await this.model.findOne({
+      where: this.where({ original: true }),
+      transaction: options.transaction ?? undefined,
+    });
+    return this.remember(image, options);
+  }
+
+  /** @throws {NoOriginalImageError} when the set has no original. */
+  async requireOriginal(options: ImageSetOptions = {}): Promise<I> {
+    const image = await this.original(options);
+    if (image === null) throw new NoOriginalImageError();
+    return image;
+  }
+
+  /**
+   * The image of the given width and/or height (the original too, when it matches).
+   * @throws {TypeError} when neither is given.
+   * @throws {ThumbnailNotFoundError} when the set has none.
+   */
+  async findThumbnail(
+    size: { width?: number; height?: number },
+    options: ImageSetOptions = {},
+  ): Promise<I> {
+    const { width, height } = size ?? {};
+    if (width === undefined && height === undefined) {
+      throw new TypeError('required width and/or height');
+    }
+    const image = await this.findBySize(size, options.transaction);
+    if (image === null) throw new ThumbnailNotFoundError(width, height);
+    return this.remember(image, options) as I;
+  }
+
+  private findBySize(
+    size: { width?: number; height?: number },
+    transaction: Transaction | null | undefined,
+  ): Promise<I | null> {
+    const criteria: Record<string, unknown> = {};
+    if (size.width !== undefined) criteria.width = size.width;
+    if (size.height !== undefined) criteria.height = size.height;
+    return this.model.findOne({
+      where: this.where(criteria),
+      order: ORDER,
+      transaction: transaction ?? undefined,
+    });
+  }
+
+  /**
+   * Attaches a file without probing it: the caller vouches for its size and type. As an
+   * original (the default) it replaces the whole set, thumbnails included, at commit.
+   */
+  fromRawFile(input: RawFileInput, options: FromRawFileOptions<I>): Promise<I> {
+    const { width, height, mimetype } = options ?? {};
+    for (const [name, value] of [
+      ['width', width],
+      ['height', height],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new TypeError(`${name} must be a positive integer, not ${String(value)}`);
+      }
+    }
+    if (typeof mimetype !== 'string') throw new TypeError('mimetype must be a string');
+    extensionFor(mimetype);
+    const store = resolveStore(options.store);
+    return runAtomic(this.sequelize, options.transaction, (transaction) =>
+      this.insert(
+        { ...options, width, height, mimetype, original: options.original ?? true },
+        transaction,
+        store,
+        () => toFileInput(input),
+      ),
+    );
+  }
+
+  /** Attaches the bytes of an image, probed with sharp; see {@link fromFile}. */
+  fromBlob(blob: Buffer | Uint8Array, options: FromFileOptions<I> = {}): Promise<I> {
+    if (!(blob instanceof Uint8Array)) throw new TypeError('blob must be a Buffer');
+    return this.fromFile(blob, options);
+  }
+
+  /**
+   * Attaches an image as the set's original, byte for byte: a stream, a path, bytes or a
+   * multer file. Its type and size are read from its header; the old set is removed at commit.
+   * @throws {NotAnImageError} when the bytes are not an image of a known type.
+   */
+  async fromFile(input: ImageFileInput, options: FromFileOptions<I> = {}): Promise<I> {
+    const store = resolveStore(options.store);
+    const probeable = await toProbeable(input);
+    try {
+      const info = await readImageInfo(probeable.source);
+      try {
+        extensionFor(info.mimetype);
+      } catch (error) {
+        throw new NotAnImageError(`Images of type ${info.mimetype} cannot be stored.`, {
+          cause: error,
+        });
+      }
+      return await runAtomic(this.sequelize, options.transaction, (transaction) =>
+        this.insert(
+          {
+            ...options,
+            width: info.width,
+            height: info.height,
+            mimetype: info.mimetype,
+            original: true,
+          },
+          transaction,
+          store,
+          () => streamOf(probeable.source),
+        ),
+      );
+    } finally {
+      await probeable.release();
+    }
+  }
+
+  /** Inserts the row (removing the old set first for an original), then writes the file. */
+  private async insert(
+    row: FromRawFileOptions<I> & { original: boolean },
+    transaction: Transaction,
+    store: Store,
+    file: () => FileInput | Promise<FileInput>,
+  ): Promise<I> {
+    if (row.original) {
+      // The old rows must be gone before the new one takes the same primary key.
+      for (const old of await this.model.findAll({ where: this.where(), transaction })) {
+        await old.destroy({ transaction, imageStore: store } as InstanceDestroyOptions &
+          ImageDestroyOptions);
+      }
+    }
+    const image = this.model.build({
+      ...row.values,
+      ...this.identity(),
+      width: row.width,
+      height: row.height,
+      mimetype: row.mimetype,
+      original: row.original,
+      createdAt: new Date(),
+    } as unknown as CreationAttributes<I>);
+    allowInsert(image);
+    await image.save({ transaction });
+    await writeImageFile(transaction, store, image, await file());
+    rememberStore(image, store);
+    return image;
+  }
+
+  /**
+   * A thumbnail of the original: `{ width }`, `{ height }` or `{ ratio }`, the other side as
+   * SQLAlchemy-ImageAttach computes it. An image of that size already in the set is returned
+   * instead of a new one.
+   * @throws {NoOriginalImageError} when there is no original.
+   */
+  async generateThumbnail(size: ThumbnailSize, options: GenerateThumbnailOptions = {}): Promise<I> {
+    const [thumbnail] = await this.generateThumbnails([size], options);
+    return thumbnail as I;
+  }
+
+  /**
+   * Several thumbnails of the original, decoding it once; in one transaction, so either all
+   * are made or none.
+   */
+  generateThumbnails(
+    sizes: readonly ThumbnailSize[],
+    options: GenerateThumbnailOptions = {},
+  ): Promise<I[]> {
+    const list: unknown = sizes;
+    if (!Array.isArray(list)) throw new TypeError('sizes must be an array');
+    for (const size of list) validateThumbnailSize(size);
+    validateRenderOptions(options);
+    const store = resolveStore(options.store);
+    return runAtomic(this.sequelize, options.transaction, async (transaction) => {
+      const original = await this.requireOriginal({ transaction });
+      let decoded: DecodedImage | undefined;
+      const results: I[] = [];
+      for (const size of sizes) {
+        const box = thumbnailDimensions(original, size);
+        // An image of the asked side first (it may be the original), then of the exact box.
+        const existing =
+          (size.ratio === undefined ? await this.findBySize(size, transaction) : null) ??
+          (await this.findBySize(box, transaction));
+        if (existing !== null) {
+          results.push(this.remember(existing, { store }) as I);
+          continue;
+        }
+        let rendered: RenderedThumbnail;
+        if (sizes.length === 1) {
+          rendered = await renderThumbnail(
+            await original.openFile({ store }),
+            original.mimetype,
+            box.width,
+            box.height,
+            options,
+          );
+        } else {
+          decoded ??= await DecodedImage.decode(
+            await original.openFile({ store }),
+            original.mimetype,
+          );
+          rendered = await decoded.render(box.width, box.height, options);
+        }
+        results.push(
+          await this.insert(
+            { ...rendered, original: false },
+            transaction,
+            store,
+            () => rendered.data,
+          ),
+        );
+      }
+      return results;
+    });
+  }
+
+  /** Opens the original's file. @throws {NoOriginalImageError} */
+  async openFile(options: ImageSetOptions = {}): Promise<Readable> {
+    return (await this.requireOriginal(options)).openFile(options);
+  }
+
+  /** The original's bytes. @throws {NoOriginalImageError} */
+  async makeBlob(options: ImageSetOptions = {}): Promise<Buffer> {
+    return (await this.requireOriginal(options)).makeBlob(options);
+  }
+
+  /** The original's URL. @throws {NoOriginalImageError} */
+  async locate(options: ImageSetOptions = {}): Promise<string> {
+    return (await this.requireOriginal(options)).locate(options);
+  }
+
+  /** `<img …>` of the original, or `''` when the set is empty. */
+  async toHTML(options: ImageSetOptions = {}): Promise<string> {
+    const original = await this.original(options);
+    return original === null ? '' : original.toHTML(options);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * One image set of a {@link MultipleImageSet}: the rows of the parent that match the subset's
+ * criteria (its discriminator columns). Replacing, thumbnailing and finding never leave it.
+ */
+import type { Model, ModelStatic } from 'sequelize';
+import { BaseImageSet } from './image-set.js';
+import type { Image } from './image.js';
+import type { ParentLink } from './parent-link.js';
+
+export class ImageSubset<I extends Image = Image> extends BaseImageSet<I> {
+  /** @internal made by `MultipleImageSet.getImageSet()` and `imageSets()`. */
+  constructor(
+    readonly parent: Model,
+    model: ModelStatic<I>,
+    private readonly link: ParentLink,
+    /** The discriminator values of this subset, e.g. `{ orderIndex: 0 }`. */
+    readonly criteria: Readonly<Record<string, unknown>>,
+  ) {
+    super(model, link.sequelize);
+  }
+
+  protected identity(): Record<string, unknown> {
+    return { ...this.criteria, ...this.link.identity(this.parent) };
+  }
+}

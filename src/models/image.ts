@@ -1,0 +1,211 @@
+/**
+ * The Image mixin: the columns every image table has, and what an image row can do with its
+ * file. Users subclass {@link Image} with their own primary key column(s) pointing at the
+ * parent, spread {@link imageAttributes} into `init`, and attach it with `imageAttachment`.
+ */
+import type { Readable } from 'node:stream';
+import {
+  DataTypes,
+  Model,
+  type ModelAttributeColumnOptions,
+  type ModelStatic,
+  type NonAttribute,
+} from 'sequelize';
+import { resolveStore } from '../context.js';
+import { ObjectIdError } from '../errors.js';
+import type { Store } from '../stores/store.js';
+import { installImageHooks } from './image-hooks.js';
+
+export interface ImageAttributesOptions {
+  /**
+   * The column name of `createdAt`.
+   * @default 'created_at' (the column of SQLAlchemy-ImageAttach)
+   */
+  createdAtField?: string;
+}
+
+/** The columns {@link imageAttributes} contributes. */
+export interface ImageColumns {
+  width: ModelAttributeColumnOptions;
+  height: ModelAttributeColumnOptions;
+  mimetype: ModelAttributeColumnOptions;
+  original: ModelAttributeColumnOptions;
+  createdAt: ModelAttributeColumnOptions;
+}
+
+/** What `openFile`, `makeBlob`, `locate` and `toHTML` take. */
+export interface StoreOption {
+  /** @default the current store (see `storeContext` and `store.middleware()`) */
+  store?: Store;
+}
+
+/**
+ * The columns of the mixin, to spread into `init`: `width` and `height` (both in the primary
+ * key), `mimetype`, `original` and `createdAt` (column `created_at`), exactly the columns of a
+ * table written by SQLAlchemy-ImageAttach.
+ *
+ * @example
+ * UserPicture.init({ userId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
+ *   { sequelize, tableName: 'user_picture' });
+ */
+export function imageAttributes(options: ImageAttributesOptions = {}): ImageColumns {
+  const createdAtField = options.createdAtField ?? 'created_at';
+  if (typeof createdAtField !== 'string' || createdAtField === '') {
+    throw new TypeError('createdAtField must be a non-empty string');
+  }
+  return {
+    width: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },
+    height: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },
+    mimetype: { type: DataTypes.STRING(255), allowNull: false },
+    original: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+    createdAt: {
+      type: DataTypes.DATE,
+      allowNull: false,
+      field: createdAtField,
+      defaultValue: DataTypes.NOW,
+    },
+  };
+}
+
+/** Primary key columns that are never part of an image's identity. */
+const SIZE_ATTRIBUTES = new Set(['width', 'height']);
+const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/**
+ * Base class of image models. Subclass it, add the parent's key column(s), and `init` it with
+ * {@link imageAttributes}. `init` defaults `timestamps` to `false` (the table has only
+ * `created_at`) and installs the hooks that delete files after the rows' transaction commits.
+ *
+ * @example
+ * class UserPicture extends Image { declare userId: number }
+ */
+export abstract class Image<
+  TAttributes extends object = Record<string, unknown>,
+  TCreationAttributes extends object = TAttributes,
+> extends Model<TAttributes, TCreationAttributes> {
+  declare width: number;
+  declare height: number;
+  declare mimetype: string;
+  declare original: boolean;
+  declare createdAt: Date;
+
+  /**
+   * The object type of stored files. Defaults to the table name with `_` turned into `-`
+   * (`user_picture` → `user-picture`); override it when you rename the table, since the
+   * storage keys use it.
+   */
+  static objectType: string | undefined;
+
+  /** Names of the primary key attributes that identify the parent (and subset), not the size. */
+  static identityAttributes(this: ModelStatic<Image>): string[] {
+    return this.primaryKeyAttributes.filter((name) => !SIZE_ATTRIBUTES.has(name));
+  }
+
+  /** The object type of this image's files (see the static `objectType`). */
+  get objectType(): NonAttribute<string> {
+    const model = this.constructor as typeof Image & ModelStatic<Image>;
+    return model.objectType ?? model.tableName.replace(/_/g, '-');
+  }
+
+  /**
+   * The integer object id of this image's files: the single integer primary key (besides
+   * width and height), or a UUID's 128-bit value. Override the getter for anything else.
+   * @throws {ObjectIdError} when the key is composite or neither an integer nor a UUID.
+   */
+  get objectId(): NonAttribute<bigint> {
+    const model = this.constructor as ModelStatic<Image> & typeof Image;
+    const names = model.identityAttributes();
+    const name = names[0];
+    if (names.length !== 1 || name === undefined) {
+      throw objectIdError(model, `its primary key has ${names.length} columns besides the size`);
+    }
+    const value: unknown = this.getDataValue(name as keyof TAttributes);
+    const type = (model.getAttributes() as Record<string, { type?: unknown } | undefined>)[name]
+      ?.type;
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+    if (typeof value === 'string') {
+      // BIGINT columns arrive as strings from most dialects.
+      if (type instanceof DataTypes.UUID || UUID_PATTERN.test(value)) {
+        if (UUID_PATTERN.test(value)) return BigInt(`0x${value.replace(/-/g, '')}`);
+      } else if (isIntegerType(type) && /^-?\d+$/.test(value)) {
+        return BigInt(value);
+      }
+    }
+    throw objectIdError(model, `its key ${name} is ${JSON.stringify(String(value))}`);
+  }
+
+  /** `[width, height]`. */
+  get size(): NonAttribute<[number, number]> {
+    return [this.width, this.height];
+  }
+
+  set size([width, height]: [number, number]) {
+    this.width = width;
+    this.height = height;
+  }
+
+  /** Opens the stored file; rejects with `ImageNotFoundError` when it is missing. */
+  openFile(options: StoreOption = {}): Promise<Readable> {
+    return resolveStore(options.store).open(this);
+  }
+
+  /** The stored file's bytes. */
+  async makeBlob(options: StoreOption = {}): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.openFile(options)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** The file's URL with the `_ts=` cache-buster (no I/O). */
+  locate(options: StoreOption = {}): string {
+    return resolveStore(options.store).locate(this);
+  }
+
+  /** `<img src="…" width="…" height="…">`, escaped. */
+  toHTML(options: StoreOption = {}): string {
+    return `<img src="${escapeHtml(this.locate(options))}" width="${this.width}" height="${this.height}">`;
+  }
+}
+
+// `init` keeps Model.init's exact (generic) type; only its behaviour is extended.
+const modelInit: unknown = Reflect.get(Model, 'init');
+Object.defineProperty(Image, 'init', {
+  configurable: true,
+  writable: true,
+  value: function initImage(this: ModelStatic<Image>, attributes: object, options: object) {
+    const model = (modelInit as (this: unknown, a: object, o: object) => ModelStatic<Image>).call(
+      this,
+      attributes,
+      { timestamps: false, ...options },
+    );
+    installImageHooks(model);
+    return model;
+  },
+});
+
+function isIntegerType(type: unknown): boolean {
+  return (
+    type instanceof DataTypes.INTEGER ||
+    type instanceof DataTypes.BIGINT ||
+    type instanceof DataTypes.SMALLINT ||
+    type instanceof DataTypes.MEDIUMINT ||
+    type instanceof DataTypes.TINYINT
+  );
+}
+
+function objectIdError(model: ModelStatic<Image>, why: string): ObjectIdError {
+  return new ObjectIdError(
+    `${model.name} cannot derive objectId: ${why}. Override it, e.g. ` +
+      '`override get objectId() { return BigInt(this.id) }`, returning a bigint.',
+  );
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}

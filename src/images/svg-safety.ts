@@ -104,9 +104,12 @@ function decodeReferences(value: string): string {
 
 /** URL parsers drop white space and controls inside a scheme (`java\tscript:`); so do we. */
 function normalizeForSchemes(text: string): string {
-  return decodeReferences(text)
-    .replace(/&(?:tab|newline|colon);/gi, (entity) =>
-      entity.toLowerCase() === '&colon;' ? ':' : '',
-    )
-    .replace(/[\s\u0000-\u001f]+/g, '');
+  return (
+    decodeReferences(text)
+      .replace(/&(?:tab|newline|colon);/gi, (entity) =>
+        entity.toLowerCase() === '&colon;' ? ':' : '',
+      )
+      // eslint-disable-next-line no-control-regex -- controls are exactly what must go
+      .replace(/[\s\u0000-\u001f]+/g, '')
+  );
 }

@@ -1,0 +1,178 @@
+/**
+ * What a staged upload is, and whether it may be kept: type from the magic number, then the
+ * allow-list, the SVG safety check, sharp's header read, the pixel and frame limits, and
+ * finally a streaming decode that finds truncated and corrupt images.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import {
+  ImageTooManyFramesError,
+  ImageTooManyPixelsError,
+  ImageTruncatedError,
+  ImageTypeNotAllowedError,
+  ImageUndecodableError,
+  NotAnImageError,
+  UnsafeSvgError,
+  UploadFileTooLargeError,
+} from '../errors.js';
+import { sniffImageType, type ImageFormat, type SniffedType } from '../images/magic.js';
+import { readImageInfo, type ImageInfo } from '../images/metadata.js';
+import { findSvgProblem } from '../images/svg-safety.js';
+import type { ResolvedImageOptions } from './options.js';
+import type { StagedFile } from './stage.js';
+
+/** What an accepted upload is: {@link ImageInfo} with the allow-list's name of the format. */
+export interface InspectedImage extends Omit<ImageInfo, 'format'> {
+  format: ImageFormat;
+}
+
+/** sharp's format names for the allow-listed formats. */
+const SHARP_FORMATS: Readonly<Record<ImageFormat, readonly string[]>> = {
+  jpeg: ['jpeg'],
+  png: ['png'],
+  webp: ['webp'],
+  avif: ['heif'],
+  gif: ['gif'],
+  svg: ['svg'],
+};
+
+/** Messages of libjpeg, libpng, libheif, giflib and libvips that mean "the data stops early". */
+const TRUNCATION =
+  /premature end|unexpected end|end of (?:file|data|stream)|truncat|bad seek|out of data|not enough data/i;
+
+/**
+ * The type of the first bytes, if it is allowed.
+ * @throws {NotAnImageError} (415) when the bytes match no image signature.
+ * @throws {ImageTypeNotAllowedError} (415) when they are an image of a format not allowed.
+ */
+export function checkHead(
+  head: Uint8Array,
+  options: ResolvedImageOptions,
+  field?: string,
+): SniffedType & { format: ImageFormat } {
+  const sniffed = sniffImageType(head);
+  if (sniffed === undefined) {
+    throw new NotAnImageError(
+      `The file is not an image; send one of ${options.mimetypes.join(', ')}.`,
+      { field },
+    );
+  }
+  if (!isAllowed(sniffed.format, options)) {
+    throw new ImageTypeNotAllowedError(sniffed.mimetype, options.mimetypes, { field });
+  }
+  return sniffed as SniffedType & { format: ImageFormat };
+}
+
+/**
+ * Reads and checks a staged file whose head passed {@link checkHead}. Run it through the
+ * processing queue: it decodes the whole image when `verify` is on.
+ * @throws the 413, 415 and 422 upload errors.
+ */
+export async function inspectStagedFile(
+  staged: StagedFile,
+  options: ResolvedImageOptions,
+  field?: string,
+): Promise<InspectedImage> {
+  const sniffed = checkHead(staged.head, options, field);
+  if (sniffed.format === 'svg') await checkSvg(staged, options, field);
+  let info: ImageInfo;
+  try {
+    info = await readImageInfo(staged.path);
+  } catch (error) {
+    throw decodeError(error, staged, sniffed.format, field);
+  }
+  if (!SHARP_FORMATS[sniffed.format].includes(info.format)) {
+    // The signature said one thing and the decoder another: trust neither.
+    throw new ImageUndecodableError(
+      `The file starts as ${sniffed.mimetype} but does not decode as one.`,
+      { field },
+    );
+  }
+  const pixels = info.width * info.height;
+  if (pixels > options.maxPixels) {
+    throw new ImageTooManyPixelsError(pixels, options.maxPixels, { field });
+  }
+  if (info.pages > options.maxFrames) {
+    throw new ImageTooManyFramesError(info.pages, options.maxFrames, { field });
+  }
+  if (options.verify) await decodeFully(staged, sniffed.format, field);
+  return { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
+}
+
+function isAllowed(format: SniffedType['format'], options: ResolvedImageOptions): boolean {
+  return (options.formats as ReadonlySet<string>).has(format);
+}
+
+async function checkSvg(
+  staged: StagedFile,
+  options: ResolvedImageOptions,
+  field: string | undefined,
+): Promise<void> {
+  if (staged.size > options.maxSvgSize) {
+    throw new UploadFileTooLargeError(options.maxSvgSize, { field });
+  }
+  const problem = findSvgProblem(await readFile(staged.path));
+  if (problem !== undefined) throw new UnsafeSvgError(problem, { field });
+}
+
+/**
+ * Decodes every pixel of every frame, in strips (`sequentialRead`), into an 8×8 result, so
+ * memory stays small while every byte of compressed data is read.
+ */
+async function decodeFully(
+  staged: StagedFile,
+  format: ImageFormat,
+  field: string | undefined,
+): Promise<void> {
+  try {
+    await sharp(staged.path, {
+      failOn: 'truncated',
+      sequentialRead: true,
+      limitInputPixels: false,
+      pages: -1,
+    })
+      .resize({ width: 8, height: 8, fit: 'fill', kernel: 'nearest' })
+      .raw()
+      .toBuffer();
+  } catch (error) {
+    throw decodeError(error, staged, format, field);
+  }
+}
+
+/** A decoder's failure as 422: truncated when the file's end or the message says so. */
+function decodeError(
+  error: unknown,
+  staged: StagedFile,
+  format: ImageFormat,
+  field: string | undefined,
+): Error {
+  const cause = error instanceof NotAnImageError && error.cause !== undefined ? error.cause : error;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (TRUNCATION.test(message) || endsEarly(staged, format)) {
+    return new ImageTruncatedError('The image ends before its data does; send the complete file.', {
+      field,
+      cause,
+    });
+  }
+  return new ImageUndecodableError('The image is corrupt and cannot be decoded.', {
+    field,
+    cause,
+  });
+}
+
+/** Whether a file lacks the end its format requires (only asked once decoding has failed). */
+function endsEarly(staged: StagedFile, format: ImageFormat): boolean {
+  const { tail, head, size } = staged;
+  switch (format) {
+    case 'jpeg':
+      return !(tail.at(-2) === 0xff && tail.at(-1) === 0xd9);
+    case 'png':
+      return tail.subarray(-8, -4).toString('latin1') !== 'IEND';
+    case 'gif':
+      return tail.at(-1) !== 0x3b;
+    case 'webp':
+      return head.length >= 8 && head.readUInt32LE(4) + 8 > size;
+    default:
+      return false;
+  }
+}

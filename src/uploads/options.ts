@@ -1,0 +1,122 @@
+/**
+ * The options that decide what an upload may be, validated and resolved to their defaults
+ * once, when the middleware or storage engine is made.
+ */
+import { tmpdir } from 'node:os';
+import { InvalidOptionError } from '../errors.js';
+import { mimetypeOfFormat, type ImageFormat } from '../images/magic.js';
+import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
+
+export interface ImageStorageOptions {
+  /**
+   * The formats accepted, by their bytes. `'svg'` is accepted only when listed, and then only
+   * SVGs that pass the safety check.
+   * @default ['jpeg', 'png', 'webp', 'avif', 'gif']
+   */
+  formats?: readonly ImageFormat[];
+  /**
+   * Bytes per file.
+   * @default 20 MiB (20971520)
+   */
+  maxFileSize?: number;
+  /**
+   * Pixels per image (width × height of one frame), checked from the header before any decode.
+   * @default 50000000 (50 megapixels)
+   */
+  maxPixels?: number;
+  /**
+   * Frames per animation (GIF, WebP, AVIF sequences).
+   * @default 100
+   */
+  maxFrames?: number;
+  /**
+   * Bytes per SVG: the safety check reads an SVG whole, so it has its own, smaller limit.
+   * @default 1 MiB (1048576)
+   */
+  maxSvgSize?: number;
+  /**
+   * Decode each image completely (streaming, in strips) to refuse truncated or corrupt ones
+   * with 422 before anything is stored. Without it only the header is read.
+   * @default true
+   */
+  verify?: boolean;
+  /**
+   * The folder for temporary files.
+   * @default os.tmpdir()
+   */
+  tmpDir?: string;
+  /**
+   * The queue that header reads and decodes run through.
+   * @default a process-wide queue sized to the machine (see `ProcessingQueue`)
+   */
+  queue?: ProcessingQueue;
+}
+
+/** {@link ImageStorageOptions} with every default applied. */
+export interface ResolvedImageOptions {
+  readonly formats: ReadonlySet<ImageFormat>;
+  /** The mimetypes of `formats`, for messages. */
+  readonly mimetypes: readonly string[];
+  readonly maxFileSize: number;
+  readonly maxPixels: number;
+  readonly maxFrames: number;
+  readonly maxSvgSize: number;
+  readonly verify: boolean;
+  readonly tmpDir: string;
+  readonly queue: ProcessingQueue;
+}
+
+export const DEFAULT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif'];
+const KNOWN_FORMATS: readonly ImageFormat[] = [...DEFAULT_FORMATS, 'svg'];
+export const DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024;
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+export const DEFAULT_MAX_FRAMES = 100;
+export const DEFAULT_MAX_SVG_SIZE = 1024 * 1024;
+
+export function resolveImageOptions(options: ImageStorageOptions = {}): ResolvedImageOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'must be an object');
+  }
+  const formats: unknown = options.formats ?? DEFAULT_FORMATS;
+  if (
+    !Array.isArray(formats) ||
+    formats.length === 0 ||
+    !formats.every((format): format is ImageFormat => KNOWN_FORMATS.includes(format as ImageFormat))
+  ) {
+    throw new InvalidOptionError(
+      'formats',
+      `must be a non-empty array of ${KNOWN_FORMATS.map((f) => `'${f}'`).join(', ')}`,
+    );
+  }
+  if (options.verify !== undefined && typeof options.verify !== 'boolean') {
+    throw new InvalidOptionError('verify', 'must be a boolean');
+  }
+  const tmpDir = options.tmpDir ?? tmpdir();
+  if (typeof tmpDir !== 'string' || tmpDir === '') {
+    throw new InvalidOptionError('tmpDir', 'must be a non-empty string naming a folder');
+  }
+  const queue = options.queue ?? defaultProcessingQueue();
+  if (!(queue instanceof ProcessingQueue)) {
+    throw new InvalidOptionError('queue', 'must be a ProcessingQueue');
+  }
+  return {
+    formats: new Set(formats),
+    mimetypes: formats.map(mimetypeOfFormat),
+    maxFileSize: positiveInteger('maxFileSize', options.maxFileSize, DEFAULT_MAX_FILE_SIZE),
+    maxPixels: positiveInteger('maxPixels', options.maxPixels, DEFAULT_MAX_PIXELS),
+    maxFrames: positiveInteger('maxFrames', options.maxFrames, DEFAULT_MAX_FRAMES),
+    maxSvgSize: positiveInteger('maxSvgSize', options.maxSvgSize, DEFAULT_MAX_SVG_SIZE),
+    verify: options.verify ?? true,
+    tmpDir,
+    queue,
+  };
+}
+
+/** A limit: a positive safe integer, or the default when not given. */
+export function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(name, `must be a positive integer, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -35,6 +35,7 @@ export { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
 export type { HttpExposedFileSystemStoreOptions } from './stores/http-exposed-fs.js';
 export { MirrorStore } from './stores/mirror.js';
 export type { MirrorStoreOptions } from './stores/mirror.js';
+export { storeFromUrl } from './store-url.js';
 export { defaultConcurrency, MigrationPlan } from './migration/plan.js';
 export { chainSources, modelImageSource } from './migration/model-source.js';
 export type {

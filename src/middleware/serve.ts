@@ -77,13 +77,21 @@ export function serveImages(options: ServeImagesOptions): Middleware {
       next();
       return;
     }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendStatus(res, 405, { Allow: 'GET, HEAD' });
+      return;
+    }
     const rest = pathname.slice(mount.length - 1);
     const relative = safeRelativePath(rest);
     if (typeof relative === 'number') {
       sendStatus(res, relative);
       return;
     }
-    realRoot ??= realpath(root).catch(() => root);
+    // Not cached while the folder is missing: its real path is known only once it exists.
+    realRoot ??= realpath(root).catch(() => {
+      realRoot = undefined;
+      return root;
+    });
     Promise.all([realRoot, realpath(resolve(root, relative)).catch(() => undefined)])
       .then(([base, real]) => {
         // A symlink planted in the folder must not lead out of it; say 404 to reveal nothing.
@@ -136,6 +144,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   412: 'Precondition Failed',
   416: 'Range Not Satisfiable',
 };

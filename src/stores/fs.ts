@@ -59,7 +59,8 @@ export abstract class BaseFileSystemStore extends Store {
   /** The absolute file path of a key; refuses any key that would leave {@link path}. */
   filePath(key: ValidImageKey): string {
     const target = join(this.path, ...fileSystemSegments(key));
-    if (!target.startsWith(this.path + sep)) {
+    // `path` may be the root folder, which already ends with the separator.
+    if (!target.startsWith(this.path.endsWith(sep) ? this.path : this.path + sep)) {
       throw new TypeError(`the key ${JSON.stringify(target)} would leave the store's folder`);
     }
     return target;

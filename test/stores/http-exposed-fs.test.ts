@@ -131,7 +131,9 @@ describe.each(FRAMEWORKS)('URLs built from the request under $name', (framework)
     try {
       const { port } = server.address() as AddressInfo;
       const raw = await new Promise<string>((resolve, reject) => {
-        const socket = netConnect(port, '127.0.0.1', () => socket.end('GET /url HTTP/1.0\r\n\r\n'));
+        const socket = netConnect(port, '127.0.0.1', () =>
+          socket.write('GET /url HTTP/1.0\r\n\r\n'),
+        );
         const chunks: Buffer[] = [];
         socket.on('data', (chunk: Buffer) => chunks.push(chunk));
         socket.on('end', () => resolve(Buffer.concat(chunks).toString()));

@@ -37,6 +37,8 @@ export { MirrorStore } from './stores/mirror.js';
 export type { MirrorStoreOptions } from './stores/mirror.js';
 export { storeFromUrl } from './store-url.js';
 export { defaultConcurrency, MigrationPlan } from './migration/plan.js';
+export { imageModelsOf, migrate, migrateClass } from './migration/migrate.js';
+export type { ImageModel } from './migration/migrate.js';
 export { chainSources, modelImageSource } from './migration/model-source.js';
 export type {
   ImageSource,

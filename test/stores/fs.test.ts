@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSystemStore, InvalidOptionError } from '../../src/index.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { validateImageKey } from '../../src/stores/keys.js';
 import { readAll, testStore } from './conformance.js';
 
 testStore(
@@ -67,6 +68,12 @@ describe('FileSystemStore options', () => {
     })();
     expect(error?.code).toBe('E_INVALID_OPTION');
     expect(error?.option).toBe('baseUrl');
+  });
+
+  it('accepts the file-system root as its path', () => {
+    const store = new FileSystemStore({ path: '/', baseUrl: 'http://x/' });
+    const key = validateImageKey('user', 1234, 100, 80, 'image/jpeg');
+    expect(store.filePath(key)).toBe('/user/234/1/1234.100x80.jpe');
   });
 
   it('adds the missing slash to baseUrl', () => {

@@ -1,0 +1,139 @@
+/**
+ * The `exports` map of package.json and the build agree: every entry's `types` and `default`
+ * files are emitted, and the entries import. Builds into a temporary folder inside the
+ * project, so that the built files resolve their dependencies from its node_modules.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+
+interface PackageJson {
+  main: string;
+  types: string;
+  exports: Record<string, string | { types: string; default: string }>;
+  bin?: Record<string, string>;
+}
+
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+
+/** `./dist/stores/x.js` → `src/stores/x.ts`: the source a built file comes from. */
+function sourceOf(target: string): string {
+  return target.replace(/^\.\/dist\//, 'src/').replace(/\.(d\.ts|js)$/, '.ts');
+}
+
+/** The export entries whose sources exist (others are still being written). */
+const ENTRIES = Object.entries(pkg.exports).flatMap(([subpath, target]) =>
+  typeof target === 'string' || !existsSync(join(ROOT, sourceOf(target.default)))
+    ? []
+    : [{ subpath, ...target }],
+);
+
+let out: string;
+beforeAll(async () => {
+  await mkdir(join(ROOT, 'test-output'), { recursive: true });
+  out = await mkdtemp(join(ROOT, 'test-output', 'dist-'));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  // The real build configuration (declarations included); maps only slow it down.
+  const args = ['-p', 'tsconfig.build.json', '--outDir', out];
+  await run(process.execPath, [tsc, ...args, '--sourceMap', 'false', '--declarationMap', 'false'], {
+    cwd: ROOT,
+  }).catch((error: { stdout?: string; message: string }) => {
+    throw new Error(`the build failed:\n${error.stdout ?? error.message}`);
+  });
+});
+afterAll(async () => {
+  if (out !== undefined) await rm(out, { recursive: true, force: true });
+});
+
+/** Where a `./dist/…` target of package.json was emitted in this build. */
+function built(target: string): string {
+  expect(target, 'every target lies in ./dist/').toMatch(/^\.\/dist\//);
+  return join(out, target.slice('./dist/'.length));
+}
+
+describe('package.json exports and the build', () => {
+  it('lists `.` and `./s3`, each with types first, and ./package.json', () => {
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './s3']));
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') {
+        expect(subpath).toBe('./package.json');
+        expect(target).toBe('./package.json');
+      } else {
+        expect(Object.keys(target), subpath).toEqual(['types', 'default']);
+      }
+    }
+    expect(ENTRIES.map((entry) => entry.subpath)).toContain('.');
+  });
+
+  it('agrees with main and types', () => {
+    expect(pkg.exports['.']).toEqual({ types: pkg.types, default: pkg.main });
+  });
+
+  it('emits the types and default file of every entry whose source exists', () => {
+    for (const entry of ENTRIES) {
+      expect(existsSync(built(entry.types)), `${entry.subpath} types ${entry.types}`).toBe(true);
+      expect(existsSync(built(entry.default)), `${entry.subpath} ${entry.default}`).toBe(true);
+    }
+  });
+
+  it('emits the bin targets whose source exists', () => {
+    for (const [name, target] of Object.entries(pkg.bin ?? {})) {
+      if (!existsSync(join(ROOT, sourceOf(target)))) continue;
+      expect(existsSync(built(target)), `bin ${name} ${target}`).toBe(true);
+    }
+  });
+
+  it('imports the built `.` entry, which exposes the public names', async () => {
+    const core = (await import(pathToFileURL(built(pkg.main)).href)) as Record<string, unknown>;
+    for (const name of [
+      'Store',
+      'FileSystemStore',
+      'BaseFileSystemStore',
+      'HttpExposedFileSystemStore',
+      'serveImages',
+      'storeContext',
+      'getCurrentStore',
+      'currentStore',
+      'pushStoreContext',
+      'popStoreContext',
+      'resolveStore',
+      'assertStore',
+      'cacheBuster',
+      'EXTENSIONS',
+      'extensionFor',
+      'ImageAttachError',
+      'ImageNotFoundError',
+      'StoreError',
+      'ContextError',
+      'InvalidOptionError',
+      'UrlUnavailableError',
+    ]) {
+      expect(core[name], name).toBeDefined();
+    }
+    expect(core.default, 'no default export').toBeUndefined();
+    const { FileSystemStore } = core as {
+      FileSystemStore: new (options: { path: string; baseUrl: string }) => {
+        getUrl(...key: [string, number, number, number, string]): string;
+      };
+    };
+    const store = new FileSystemStore({ path: out, baseUrl: 'http://img.example/' });
+    expect(store.getUrl('user', 1234, 100, 80, 'image/jpeg')).toBe(
+      'http://img.example/user/234/1/1234.100x80.jpe',
+    );
+  });
+
+  it('imports every other built entry whose source exists', async () => {
+    for (const entry of ENTRIES.filter((e) => e.subpath !== '.')) {
+      const module = (await import(pathToFileURL(built(entry.default)).href)) as object;
+      expect(Object.keys(module).length, entry.subpath).toBeGreaterThan(0);
+    }
+  });
+});

@@ -17,7 +17,7 @@ import {
  * What destroy options may add: the store holding the files, when no store is current and
  * the image was not loaded through an image set.
  */
-export interface ImageDestroyOptions {
+export interface ImageDestroyOptions extends InstanceDestroyOptions {
   imageStore?: Store;
 }
 
@@ -51,16 +51,12 @@ export function installImageHooks(model: ModelStatic<Model>): void {
     // Without them, a bulk DELETE would leave every file behind.
     options.individualHooks = true;
   });
-  model.addHook(
-    'beforeDestroy',
-    'imageattach',
-    (image: Model, options: InstanceDestroyOptions & ImageDestroyOptions) => {
-      // Resolved before the DELETE so that a missing store fails before anything is deleted.
-      const store = options.imageStore ?? storeOfImage.get(image) ?? getCurrentStore();
-      assertStore(store, 'imageStore');
-      deleting.set(image, store);
-    },
-  );
+  model.addHook('beforeDestroy', 'imageattach', (image: Model, options: ImageDestroyOptions) => {
+    // Resolved before the DELETE so that a missing store fails before anything is deleted.
+    const store = options.imageStore ?? storeOfImage.get(image) ?? getCurrentStore();
+    assertStore(store, 'imageStore');
+    deleting.set(image, store);
+  });
   model.addHook(
     'afterDestroy',
     'imageattach',

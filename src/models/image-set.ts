@@ -7,7 +7,6 @@ import type { Readable } from 'node:stream';
 import type {
   Attributes,
   CreationAttributes,
-  InstanceDestroyOptions,
   ModelStatic,
   Order,
   Sequelize,
@@ -29,7 +28,7 @@ import {
 } from '../images/thumbnail.js';
 import { extensionFor } from '../stores/keys.js';
 import type { FileInput, Store } from '../stores/store.js';
-import { allowInsert, rememberStore, type ImageDestroyOptions } from './image-hooks.js';
+import { allowInsert, rememberStore } from './image-hooks.js';
 import {
   streamOf,
   toFileInput,
@@ -85,6 +84,9 @@ export abstract class BaseImageSet<I extends Image> {
 
   /** The column values every row of this set has (the parent key, and a subset's criteria). */
   protected abstract identity(): Record<string, unknown>;
+
+  /** Makes concurrent writers of this set's parent take turns (see `ParentLink.lock`). */
+  protected abstract lock(transaction: Transaction): Promise<void>;
 
   private where(extra: Record<string, unknown> = {}): WhereOptions<Attributes<I>> {
     return { ...this.identity(), ...extra } as WhereOptions<Attributes<I>>;
@@ -235,11 +237,11 @@ export abstract class BaseImageSet<I extends Image> {
     store: Store,
     file: () => FileInput | Promise<FileInput>,
   ): Promise<I> {
+    await this.lock(transaction);
     if (row.original) {
       // The old rows must be gone before the new one takes the same primary key.
       for (const old of await this.model.findAll({ where: this.where(), transaction })) {
-        await old.destroy({ transaction, imageStore: store } as InstanceDestroyOptions &
-          ImageDestroyOptions);
+        await old.destroy({ transaction, imageStore: store });
       }
     }
     const image = this.model.build({
@@ -283,6 +285,7 @@ export abstract class BaseImageSet<I extends Image> {
     validateRenderOptions(options);
     const store = resolveStore(options.store);
     return runAtomic(this.sequelize, options.transaction, async (transaction) => {
+      await this.lock(transaction);
       const original = await this.requireOriginal({ transaction });
       let decoded: DecodedImage | undefined;
       const results: I[] = [];

@@ -2,7 +2,7 @@
  * One image set of a {@link MultipleImageSet}: the rows of the parent that match the subset's
  * criteria (its discriminator columns). Replacing, thumbnailing and finding never leave it.
  */
-import type { Model, ModelStatic } from 'sequelize';
+import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { BaseImageSet } from './image-set.js';
 import type { Image } from './image.js';
 import type { ParentLink } from './parent-link.js';
@@ -21,5 +21,9 @@ export class ImageSubset<I extends Image = Image> extends BaseImageSet<I> {
 
   protected identity(): Record<string, unknown> {
     return { ...this.criteria, ...this.link.identity(this.parent) };
+  }
+
+  protected lock(transaction: Transaction): Promise<void> {
+    return this.link.lock(this.parent, transaction);
   }
 }

@@ -14,7 +14,7 @@ import {
 import { resolveStore } from '../context.js';
 import { ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
-import { installImageHooks } from './image-hooks.js';
+import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 
 export interface ImageAttributesOptions {
   /**
@@ -143,6 +143,15 @@ export abstract class Image<
   set size([width, height]: [number, number]) {
     this.width = width;
     this.height = height;
+  }
+
+  /**
+   * Deletes the row; its file goes after the transaction commits (at once without one). The
+   * store is `options.imageStore`, else the store the image was loaded with through a set, else
+   * the current store.
+   */
+  override destroy(options?: ImageDestroyOptions): Promise<void> {
+    return super.destroy(options);
   }
 
   /** Opens the stored file; rejects with `ImageNotFoundError` when it is missing. */

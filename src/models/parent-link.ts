@@ -2,7 +2,7 @@
  * How an image model hangs off its parent: the foreign key on the image rows, and the parent
  * key it holds.
  */
-import type { Model, Sequelize } from 'sequelize';
+import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 
 export class ParentLink {
   constructor(
@@ -26,5 +26,32 @@ export class ParentLink {
       );
     }
     return { [this.foreignKey]: value };
+  }
+
+  /**
+   * Locks the parent row for the rest of `transaction`, so two transactions writing images of
+   * one parent take turns, and the second sees what the first committed: PostgreSQL and MySQL
+   * lock the row, SQLite (which locks the whole database for a writer) takes its write lock.
+   */
+  async lock(parent: Model, transaction: Transaction): Promise<void> {
+    const Parent = parent.constructor as ModelStatic<Model>;
+    const where = this.identityOfParent(parent);
+    if (this.sequelize.getDialect() === 'sqlite') {
+      await Parent.update(where, {
+        where,
+        transaction,
+        hooks: false,
+        silent: true,
+        validate: false,
+        fields: [this.sourceKey],
+      });
+    } else {
+      await Parent.findOne({ where, attributes: [this.sourceKey], lock: true, transaction });
+    }
+  }
+
+  private identityOfParent(parent: Model): Record<string, unknown> {
+    const value: unknown = parent.get(this.sourceKey);
+    return { [this.sourceKey]: value };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `parent.picture` of a single-set attachment: the parent's one original and its thumbnails.
  */
-import type { Model, ModelStatic } from 'sequelize';
+import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { BaseImageSet } from './image-set.js';
 import type { Image } from './image.js';
 import type { ParentLink } from './parent-link.js';
@@ -19,5 +19,9 @@ export class SingleImageSet<I extends Image = Image> extends BaseImageSet<I> {
 
   protected identity(): Record<string, unknown> {
     return this.link.identity(this.parent);
+  }
+
+  protected lock(transaction: Transaction): Promise<void> {
+    return this.link.lock(this.parent, transaction);
   }
 }

@@ -74,8 +74,8 @@ function journalOf(transaction: Transaction): Journal {
     journal = { entries: [] };
     journals.set(root, journal);
   }
-  hook(root);
-  hook(transaction);
+  // Every level of a savepoint chain may be rolled back on its own.
+  for (let t: Transaction | undefined = transaction; t !== undefined; t = parentOf(t)) hook(t);
   return journal;
 }
 

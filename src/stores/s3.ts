@@ -154,8 +154,8 @@ export class S3Store extends Store {
             maxAttempts: o.maxAttempts ?? 5,
             // The SDK's default (WHEN_SUPPORTED) sends stream bodies aws-chunked with a trailing
             // checksum. S3-compatible servers that do not speak it either refuse the upload
-            // (Ceph RGW: 411) or store the chunk framing as the object's bytes (s3rver). S3
-            // itself still checks every part against its Content-MD5/length either way.
+            // (Ceph RGW: 411) or store the chunk framing as the object's bytes (s3rver). Upload
+            // sends every part as a buffer whose SHA-256 is signed, so S3 still checks the bytes.
             requestChecksumCalculation: 'WHEN_REQUIRED',
             responseChecksumValidation: 'WHEN_REQUIRED',
           }

@@ -142,6 +142,24 @@ describe('S3Store URLs and keys (the original layout)', () => {
   });
 });
 
+describe('S3Store debug log', () => {
+  it('logs under NODE_DEBUG=imageattach:s3 without the credentials', async () => {
+    const script = `const { S3Store } = await import('./src/s3.ts');
+      new S3Store({ bucket: 'b-1', credentials: { accessKeyId: 'AKIDLOGGED', secretAccessKey: 'SECRET-NOT-LOGGED' } });`;
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, NODE_DEBUG: 'imageattach:s3' },
+      },
+    );
+    expect(stderr).toMatch(/IMAGEATTACH:S3 \d+: S3Store bucket=b-1 .*credentials=\[redacted\]/);
+    expect(stderr).not.toContain('SECRET-NOT-LOGGED');
+    expect(stderr).not.toContain('AKIDLOGGED');
+  });
+});
+
 describe('the sequelize-imageattach/s3 subpath', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   // A resolve hook that refuses @aws-sdk, and a look at the CommonJS cache for anything that

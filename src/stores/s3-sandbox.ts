@@ -14,7 +14,8 @@ import {
 import { runRequestInStore } from '../context-storage.js';
 import { ImageNotFoundError, InvalidOptionError, UrlUnavailableError } from '../errors.js';
 import { isNotFound, s3Error } from './s3-errors.js';
-import { S3Store, type S3StoreOptions } from './s3.js';
+import type { S3StoreOptions } from './s3-options.js';
+import { S3Store } from './s3.js';
 import { Store, type FileInput, type Middleware, type StoredFileStat } from './store.js';
 
 export interface S3SandboxStoreOptions extends Omit<Partial<S3StoreOptions>, 'bucket'> {

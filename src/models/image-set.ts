@@ -165,7 +165,7 @@ export abstract class BaseImageSet<I extends Image> {
    * Attaches a file without probing it: the caller vouches for its size and type. As an
    * original (the default) it replaces the whole set, thumbnails included, at commit.
    */
-  fromRawFile(input: RawFileInput, options: FromRawFileOptions<I>): Promise<I> {
+  async fromRawFile(input: RawFileInput, options: FromRawFileOptions<I>): Promise<I> {
     const { width, height, mimetype } = options ?? {};
     for (const [name, value] of [
       ['width', width],
@@ -178,7 +178,7 @@ export abstract class BaseImageSet<I extends Image> {
     if (typeof mimetype !== 'string') throw new TypeError('mimetype must be a string');
     extensionFor(mimetype);
     const store = resolveStore(options.store);
-    return runAtomic(this.sequelize, options.transaction, (transaction) =>
+    return await runAtomic(this.sequelize, options.transaction, (transaction) =>
       this.insert(
         { ...options, width, height, mimetype, original: options.original ?? true },
         transaction,
@@ -189,9 +189,9 @@ export abstract class BaseImageSet<I extends Image> {
   }
 
   /** Attaches the bytes of an image, probed with sharp; see {@link fromFile}. */
-  fromBlob(blob: Buffer | Uint8Array, options: FromFileOptions<I> = {}): Promise<I> {
+  async fromBlob(blob: Buffer | Uint8Array, options: FromFileOptions<I> = {}): Promise<I> {
     if (!(blob instanceof Uint8Array)) throw new TypeError('blob must be a Buffer');
-    return this.fromFile(blob, options);
+    return await this.fromFile(blob, options);
   }
 
   /**
@@ -275,7 +275,7 @@ export abstract class BaseImageSet<I extends Image> {
    * Several thumbnails of the original, decoding it once; in one transaction, so either all
    * are made or none.
    */
-  generateThumbnails(
+  async generateThumbnails(
     sizes: readonly ThumbnailSize[],
     options: GenerateThumbnailOptions = {},
   ): Promise<I[]> {
@@ -284,7 +284,7 @@ export abstract class BaseImageSet<I extends Image> {
     for (const size of list) validateThumbnailSize(size);
     validateRenderOptions(options);
     const store = resolveStore(options.store);
-    return runAtomic(this.sequelize, options.transaction, async (transaction) => {
+    return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
       const original = await this.requireOriginal({ transaction });
       let decoded: DecodedImage | undefined;

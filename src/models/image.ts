@@ -135,14 +135,9 @@ export abstract class Image<
     throw objectIdError(model, `its key ${name} is ${JSON.stringify(String(value))}`);
   }
 
-  /** `[width, height]`. */
+  /** `[width, height]` (read-only: both are primary key columns). */
   get size(): NonAttribute<[number, number]> {
     return [this.width, this.height];
-  }
-
-  set size([width, height]: [number, number]) {
-    this.width = width;
-    this.height = height;
   }
 
   /**

@@ -11,6 +11,8 @@ import { makeTempDir } from './temp-dir.js';
 export interface TestDatabase {
   readonly sequelize: Sequelize;
   readonly dialect: 'sqlite' | 'postgres';
+  /** The PostgreSQL schema of this connection (`search_path`); undefined for SQLite. */
+  readonly schema?: string;
   /** Closes the connections and removes the schema or the SQLite file. */
   close(): Promise<void>;
 }
@@ -52,6 +54,7 @@ async function openPostgres(url: string): Promise<TestDatabase> {
   return {
     sequelize,
     dialect: 'postgres',
+    schema,
     close: async () => {
       await sequelize.close();
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`);

@@ -94,6 +94,16 @@ export {
 export type { UploadErrorOptions } from './errors.js';
 export { uploadImage } from './middleware/upload.js';
 export type { UploadedRequest, UploadImageOptions } from './middleware/upload.js';
+export { attachImage } from './middleware/attach.js';
+export type {
+  AttachableImage,
+  AttachableImageSet,
+  AttachedFile,
+  AttachedImage,
+  AttachImageOptions,
+  AttachRequest,
+  AttachWriteOptions,
+} from './middleware/attach.js';
 export { imageStorage } from './uploads/storage.js';
 export type { ImageStorageEngine, IncomingFilePart, StagedImageFile } from './uploads/storage.js';
 export type { ImageStorageOptions } from './uploads/options.js';

@@ -3,6 +3,7 @@
  * is refused with 503 once the queue is full, instead of decoding everything at once and
  * exhausting memory and sharp's thread pool.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { availableParallelism, totalmem } from 'node:os';
 import { InvalidOptionError, QueueFullError } from '../errors.js';
 
@@ -86,12 +87,15 @@ export class ProcessingQueue {
    */
   run<T>(task: () => Promise<T>): Promise<T> {
     if (this.full) return Promise.reject(new QueueFullError(this.retryAfter));
+    // A waiting task starts from another task's completion: bind it to its caller's async
+    // context, so the request's store (AsyncLocalStorage) is the one it sees.
+    const bound = AsyncResource.bind(task);
     return new Promise<T>((resolve, reject) => {
       // The slot is taken synchronously, so two calls in one tick cannot both take the last one.
       const start = () => {
         this.#running += 1;
         void Promise.resolve()
-          .then(task)
+          .then(bound)
           .then(resolve, reject)
           .finally(() => {
             this.#running -= 1;

@@ -1,0 +1,228 @@
+/**
+ * `attachImage()`: stores the image `uploadImage` staged as the original of an image set, with
+ * its thumbnails, in one transaction, and describes the result on `res.locals.image`.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Transaction } from 'sequelize';
+import {
+  AttachTargetNotFoundError,
+  InvalidOptionError,
+  UploadMissingFileError,
+} from '../errors.js';
+import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
+import type { ThumbnailSize } from '../images/thumbnail.js';
+import { assertStore, type Middleware, type Store } from '../stores/store.js';
+import { requestFiles } from '../uploads/cleanup.js';
+import { failRequest, type ErrorMode } from '../uploads/respond.js';
+import type { StagedImageFile } from '../uploads/storage.js';
+import type { UploadedRequest } from './upload.js';
+
+/** What attachImage needs of an image: its size, type and URL. */
+export interface AttachableImage {
+  width: number;
+  height: number;
+  mimetype: string;
+  locate(options?: { store?: Store }): string;
+}
+
+/** What the set methods are given. */
+export interface AttachWriteOptions {
+  store?: Store;
+  transaction?: Transaction;
+}
+
+/** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
+export interface AttachableImageSet<I extends AttachableImage = AttachableImage> {
+  readonly sequelize: {
+    transaction<T>(autoCallback: (transaction: Transaction) => PromiseLike<T>): Promise<T>;
+  };
+  fromRawFile(
+    input: string,
+    options: AttachWriteOptions & {
+      width: number;
+      height: number;
+      mimetype: string;
+      original: true;
+    },
+  ): Promise<I>;
+  generateThumbnail(size: ThumbnailSize, options: AttachWriteOptions): Promise<I>;
+  /** Used when present: several thumbnails from one decode. */
+  generateThumbnails?(sizes: readonly ThumbnailSize[], options: AttachWriteOptions): Promise<I[]>;
+}
+
+/** The request `to` sees: after `uploadImage`, with Express's route parameters. */
+export interface AttachRequest extends UploadedRequest {
+  params: Record<string, string>;
+}
+
+export interface AttachImageOptions<I extends AttachableImage = AttachableImage> {
+  /**
+   * The image set to attach to, e.g. `async (req) => (await User.findByPk(req.params.id))?.picture`.
+   * Nothing (`null` or `undefined`) answers 404 `E_ATTACH_TARGET_NOT_FOUND`.
+   */
+  to: (
+    req: AttachRequest,
+    res: ServerResponse,
+  ) =>
+    | AttachableImageSet<I>
+    | null
+    | undefined
+    | PromiseLike<AttachableImageSet<I> | null | undefined>;
+  /**
+   * Thumbnails made in the same transaction: `{ width }`, `{ height }` or `{ ratio }` each.
+   * @default []
+   */
+  thumbnails?: readonly ThumbnailSize[];
+  /**
+   * The store the files go to.
+   * @default the current store (`app.use(store.middleware())`)
+   */
+  store?: Store;
+  /**
+   * The queue the storing and thumbnailing run through.
+   * @default the process-wide queue `uploadImage` uses by default
+   */
+  queue?: ProcessingQueue;
+  /**
+   * `'respond'` answers 4xx and 503 itself with `{ error: { code, message, field } }`;
+   * `'next'` passes them to the app's error handler. Other errors always go to `next(err)`.
+   * @default 'respond'
+   */
+  errors?: ErrorMode;
+}
+
+/** One stored image, as `res.locals.image` describes it. */
+export interface AttachedFile<I extends AttachableImage = AttachableImage> {
+  image: I;
+  url: string;
+  width: number;
+  height: number;
+  mimetype: string;
+}
+
+/** What `attachImage` puts on `res.locals.image`. */
+export interface AttachedImage<
+  I extends AttachableImage = AttachableImage,
+> extends AttachedFile<I> {
+  thumbnails: AttachedFile<I>[];
+}
+
+/**
+ * A middleware, mounted after {@link uploadImage}, that stores the staged image as the original
+ * of the set `to` returns (replacing the set's old images at commit) and generates
+ * `thumbnails`, all in one transaction: on any failure no row is written and no file stays in
+ * the store. Then `res.locals.image` is `{ image, url, width, height, mimetype, thumbnails }`.
+ *
+ * @example
+ * app.post('/users/:id/picture',
+ *   uploadImage({ field: 'picture' }),
+ *   attachImage({
+ *     to: async (req) => (await User.findByPk(req.params.id))?.picture,
+ *     thumbnails: [{ width: 128 }, { width: 512 }],
+ *   }),
+ *   (req, res) => res.json({ url: res.locals.image.url }));
+ */
+export function attachImage<I extends AttachableImage = AttachableImage>(
+  options: AttachImageOptions<I>,
+): Middleware {
+  if (typeof options !== 'object' || options === null || typeof options.to !== 'function') {
+    throw new InvalidOptionError('to', 'must be a function returning the image set to attach to');
+  }
+  const thumbnails: unknown = options.thumbnails ?? [];
+  if (!Array.isArray(thumbnails)) {
+    throw new InvalidOptionError(
+      'thumbnails',
+      'must be an array of { width }, { height } or { ratio }',
+    );
+  }
+  if (options.store !== undefined) assertStore(options.store, 'store');
+  const queue = options.queue ?? defaultProcessingQueue();
+  if (!(queue instanceof ProcessingQueue)) {
+    throw new InvalidOptionError('queue', 'must be a ProcessingQueue');
+  }
+  const errors = options.errors ?? 'respond';
+  if (errors !== 'respond' && errors !== 'next') {
+    throw new InvalidOptionError('errors', "must be 'respond' or 'next'");
+  }
+  const { to, store } = options;
+  const sizes = thumbnails as ThumbnailSize[];
+  const storeOption = store === undefined ? {} : { store };
+
+  const describe = (image: I): AttachedFile<I> => ({
+    image,
+    url: image.locate(storeOption),
+    width: image.width,
+    height: image.height,
+    mimetype: image.mimetype,
+  });
+
+  const attach = (set: AttachableImageSet<I>, staged: StagedImageFile) =>
+    queue.run(() =>
+      set.sequelize.transaction(async (transaction) => {
+        const write = { ...storeOption, transaction };
+        const image = await set.fromRawFile(staged.path, {
+          ...write,
+          width: staged.width,
+          height: staged.height,
+          mimetype: staged.mimetype,
+          original: true,
+        });
+        let made: I[] = [];
+        if (sizes.length > 0 && set.generateThumbnails) {
+          made = await set.generateThumbnails(sizes, write);
+        } else {
+          for (const size of sizes) made.push(await set.generateThumbnail(size, write));
+        }
+        return { image, made };
+      }),
+    );
+
+  return function attachImageMiddleware(req, res, next) {
+    const uploaded = req as AttachRequest;
+    const staged = uploaded.file ?? uploaded.files?.[0];
+    if (staged === undefined || typeof staged.path !== 'string') {
+      failRequest(
+        req,
+        res,
+        next,
+        new UploadMissingFileError(
+          'There is no staged image on req.file; mount uploadImage() before attachImage().',
+        ),
+        errors,
+      );
+      return;
+    }
+    // The staged file must outlive the response's close until it is stored.
+    const release = requestFiles(req, res)?.hold() ?? (() => undefined);
+    Promise.resolve()
+      .then(() => to(uploaded, res))
+      .then((set) => {
+        if (set === null || set === undefined) {
+          throw new AttachTargetNotFoundError(
+            'There is nothing to attach the image to; check the URL.',
+          );
+        }
+        return attach(set, staged);
+      })
+      .then(
+        ({ image, made }) => {
+          release();
+          localsOf(res).image = { ...describe(image), thumbnails: made.map(describe) };
+          next();
+        },
+        (error: unknown) => {
+          release();
+          failRequest(req, res, next, error, errors);
+        },
+      )
+      // Only a handler after this one throwing synchronously lands here; the routers of
+      // Express and Connect catch that themselves, so this is the last resort.
+      .catch(next);
+  };
+}
+
+function localsOf(res: ServerResponse): Record<string, unknown> {
+  const withLocals = res as ServerResponse & { locals?: Record<string, unknown> };
+  withLocals.locals ??= {};
+  return withLocals.locals;
+}

@@ -10,8 +10,13 @@ RGW_PORT=${RGW_PORT:-7480}
 S3RVER_PORT=${S3RVER_PORT:-4569}
 SVC_DIR=${SVC_DIR:-$(mktemp -d -t imageattach-services.XXXXXX)}
 
+# Waits for another apt or dpkg (e.g. a second job on a shared machine) instead of failing.
+apt_install() {
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 pg_up() {
-  apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  apt_install postgresql
   local version
   version=$(ls /etc/postgresql | sort -V | tail -1)
   [ -d "/etc/postgresql/$version/main" ] || pg_createcluster "$version" main >/dev/null
@@ -31,7 +36,7 @@ pg_down() {
 
 # A single-node Ceph: one monitor, one in-memory OSD and radosgw on 127.0.0.1:$RGW_PORT.
 rgw_up() {
-  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
+  apt_install ceph-mon ceph-osd radosgw
   local C="$SVC_DIR/ceph" fsid osd_uuid id
   mkdir -p "$C"/{run,log,mon,osd,rgw}
   fsid=$(cat /proc/sys/kernel/random/uuid)
@@ -122,7 +127,7 @@ s3rver_down() {
 }
 
 services_up() {
-  apt-get update -qq
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
   pg_up
   if [ "$S3_KIND" = rgw ]; then rgw_up; else s3rver_up; fi
 }

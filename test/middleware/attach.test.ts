@@ -4,7 +4,8 @@
  * the store, the database and the temporary folder exactly as they were.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import express4 from 'express4';
 import sharp from 'sharp';
@@ -337,6 +338,35 @@ describe.each(databaseKinds())('attachImage on $name', (kind) => {
             await blocker;
           }
           await vi.waitFor(async () => expect(await state()).toEqual(before));
+        });
+
+        it('a client leaving halfway through the upload', async () => {
+          const { user, before } = await withExistingPicture();
+          const server = createServer(app(framework));
+          await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+          try {
+            const boundary = 'attach-abort';
+            const body = Buffer.concat([
+              Buffer.from(
+                `--${boundary}\r\nContent-Disposition: form-data; name="picture"; ` +
+                  'filename="a.jpg"\r\n\r\n',
+              ),
+              await photo(1200, 900),
+            ]);
+            const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+            socket.on('error', () => undefined);
+            socket.write(
+              `POST /users/${user.id}/picture HTTP/1.1\r\nHost: localhost\r\n` +
+                `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
+                `Content-Length: ${body.length + 100}\r\n\r\n`,
+            );
+            socket.write(body.subarray(0, body.length >> 1));
+            await vi.waitFor(async () => expect(await listDir(tmp.path)).toHaveLength(1));
+            socket.destroy();
+            await vi.waitFor(async () => expect(await state()).toEqual(before));
+          } finally {
+            await new Promise((resolve) => server.close(resolve));
+          }
         });
 
         it('a store failing after the original was written: 500, all rolled back, still serving', async () => {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   defaultProcessingQueue,
@@ -59,6 +60,20 @@ describe('ProcessingQueue', () => {
     ).rejects.toThrow('sync boom');
     expect(queue.running).toBe(0);
     expect(await queue.run(() => Promise.resolve(1))).toBe(1);
+  });
+
+  it("runs a task that waited in its caller's async context, not the releasing task's", async () => {
+    const queue = new ProcessingQueue({ concurrency: 1, maxQueued: 1 });
+    const context = new AsyncLocalStorage<string>();
+    const started: string[] = [];
+    const first = gate(started, 'first');
+    const running = context.run('first request', () => queue.run(first.task));
+    const waiting = context.run('second request', () =>
+      queue.run(() => Promise.resolve(context.getStore())),
+    );
+    first.release();
+    await running;
+    expect(await waiting).toBe('second request');
   });
 
   it('is sized to the machine by default', () => {

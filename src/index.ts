@@ -26,7 +26,13 @@ export {
   storeContext,
 } from './context.js';
 export { assertStore, cacheBuster, Store } from './stores/store.js';
-export type { FileInput, ImageLike, Middleware, StoredFileStat } from './stores/store.js';
+export type {
+  FileInput,
+  ImageLike,
+  ListedFile,
+  Middleware,
+  StoredFileStat,
+} from './stores/store.js';
 export { EXTENSIONS, extensionFor } from './stores/keys.js';
 export type { ImageKey } from './stores/keys.js';
 export { BaseFileSystemStore, FileSystemStore } from './stores/fs.js';
@@ -71,6 +77,8 @@ export type {
   ThumbnailRenderOptions,
   ThumbnailSize,
 } from './images/thumbnail.js';
+export { DEFAULT_GRACE_PERIOD, gc } from './gc.js';
+export type { GcImage, GcOptions, GcReport } from './gc.js';
 export { serveImages } from './middleware/serve.js';
 export type { ServeImagesOptions } from './middleware/serve.js';
 export {

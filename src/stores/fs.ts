@@ -11,7 +11,14 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ImageNotFoundError, InvalidOptionError, StoreError } from '../errors.js';
 import { fileSystemSegments, validateImageKey, type ValidImageKey } from './keys.js';
-import { assertFileInput, Store, type FileInput, type StoredFileStat } from './store.js';
+import { listFileSystemStore, removeListedFile } from './fs-listing.js';
+import {
+  assertFileInput,
+  Store,
+  type FileInput,
+  type ListedFile,
+  type StoredFileStat,
+} from './store.js';
 
 export interface FileSystemStoreOptions {
   /** The folder the images are stored under; created as needed. */
@@ -159,6 +166,15 @@ export abstract class BaseFileSystemStore extends Store {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw fileError(error, target, 'stat');
     }
+  }
+
+  /** Walks the folder's layout; temporary files of interrupted writes are `temporary`. */
+  override listFiles(): AsyncIterable<ListedFile> {
+    return listFileSystemStore(this.path);
+  }
+
+  override deleteListedFile(file: ListedFile): Promise<void> {
+    return removeListedFile(this.path, file);
   }
 }
 

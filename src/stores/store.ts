@@ -22,6 +22,21 @@ export interface StoredFileStat {
   size: number;
 }
 
+/** One file of a store's listing (see `Store.listFiles`). */
+export interface ListedFile {
+  /** The image key the file is stored under; for a temporary file, the key being written. */
+  readonly key: ImageKey;
+  /** The store's own name of the file: a path under its folder, or an object key. */
+  readonly name: string;
+  readonly size: number;
+  readonly modifiedAt: Date;
+  /**
+   * A leftover of a write that never finished (its process was killed), never served; only
+   * `deleteListedFile` removes it, since `deleteFile(key)` would remove the finished file.
+   */
+  readonly temporary: boolean;
+}
+
 /** A plain `(req, res, next)` middleware: runs under Express 4, Express 5 and Connect. */
 export type Middleware = (
   req: IncomingMessage,
@@ -121,6 +136,19 @@ export abstract class Store {
     height: number,
     mimetype: string,
   ): Promise<StoredFileStat | undefined>;
+
+  /**
+   * Optional: every file the store holds, in no particular order, including the temporary
+   * files of interrupted writes (`temporary: true`). Files that are not in the store's layout
+   * are left out. `gc` needs it; a failure rejects the iteration with `StoreError`.
+   */
+  listFiles?(): AsyncIterable<ListedFile>;
+
+  /**
+   * Optional, with `listFiles`: removes a listed file by its name (how `gc` removes
+   * temporary files). Resolves when it is already gone.
+   */
+  deleteListedFile?(file: ListedFile): Promise<void>;
 
   /**
    * Stores the file of `image` (an original is not reproducible, a thumbnail is).

@@ -45,6 +45,13 @@ export { storeFromUrl } from './store-url.js';
 export { defaultConcurrency, MigrationPlan } from './migration/plan.js';
 export { imageModelsOf, migrate, migrateClass } from './migration/migrate.js';
 export type { ImageModel } from './migration/migrate.js';
+export type {
+  MigrationFailureJson,
+  MigrationState,
+  MigrationStatusJson,
+} from './migration/tracker.js';
+export { migrationRouter } from './middleware/migration-router.js';
+export type { MigrationRouterOptions, StartMigrationBody } from './middleware/migration-router.js';
 export { chainSources, modelImageSource } from './migration/model-source.js';
 export type {
   ImageSource,

@@ -40,7 +40,11 @@ export async function copyImage(
   }
   const input = await source.open(image);
   const meter = new Meter(settings.verify === 'checksum');
-  const onAbort = () => input.destroy(signal.reason as Error);
+  // The meter too: a small file may be read whole already and sit in the meter's buffer.
+  const onAbort = () => {
+    input.destroy(signal.reason as Error);
+    meter.destroy(signal.reason as Error);
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   input.once('error', (error) => meter.destroy(error));
   input.pipe(meter);

@@ -125,6 +125,8 @@ export class MigrationPlan<I extends ImageLike = ImageLike> implements AsyncIter
     const settings = this.#settings;
     const started = Date.now();
     const total = await this.#images.count();
+    // The signal may have fired while counting.
+    signal?.throwIfAborted();
     const counters = { total, done: 0, migrated: 0, skipped: 0, failed: 0, bytes: 0 };
     const failures: MigrationImageError[] = [];
     // Aborts copies in flight when the caller's signal fires or the loop is left early.

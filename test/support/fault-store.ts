@@ -225,6 +225,8 @@ export interface CommitFaults {
   readonly refused: number;
   /** Refuses the next `count` root commits (rolling them back). */
   failNext(count?: number): void;
+  /** Disarms and sets `refused` back to 0. */
+  reset(): void;
   /** Stops refusing commits and restores the real `commitTransaction`. */
   restore(): void;
 }
@@ -260,6 +262,10 @@ export function commitFaults(sequelize: Sequelize): CommitFaults {
     },
     failNext(count = 1) {
       armed += count;
+    },
+    reset() {
+      armed = 0;
+      refused = 0;
     },
     restore() {
       armed = 0;

@@ -86,8 +86,8 @@ export async function inspect(
 export interface Expectations {
   /** The rows there must be, with the SHA-256 of their bytes (`undefined`: any valid image). */
   rows?: Map<string, { createdAt?: number; sha256?: string | undefined }>;
-  /** Identities that may be files without rows; `'any'` for crash tests. */
-  orphans?: Iterable<string> | 'any';
+  /** Identities that may be files without rows (or a test of one); `'any'` for crash tests. */
+  orphans?: Iterable<string> | ((identity: string) => boolean) | 'any';
   /** Whether temporary files of interrupted writes may be left. @default false */
   temporary?: boolean;
   /** Each set has at most one original. @default true */
@@ -120,9 +120,11 @@ export async function checkInvariants(
     }
   }
   if (expected.orphans !== 'any') {
-    const allowed = new Set(expected.orphans ?? []);
+    const given = expected.orphans ?? [];
+    const allowed =
+      typeof given === 'function' ? given : (identity: string) => new Set(given).has(identity);
     for (const orphan of state.orphans) {
-      if (!allowed.has(orphan)) problems.push(`${orphan.replace(/\0/g, '/')}: an orphan file`);
+      if (!allowed(orphan)) problems.push(`${orphan.replace(/\0/g, '/')}: an orphan file`);
     }
   }
   if (!(expected.temporary ?? false)) {

@@ -12,9 +12,14 @@ import { pipeline } from 'node:stream/promises';
 import { describe } from '../stores/keys.js';
 import type { FileInput } from '../stores/store.js';
 
-/** A file multer made: disk storage gives `path`, memory storage gives `buffer`. */
-export type MulterFile =
-  { path: string; buffer?: undefined } | { buffer: Buffer; path?: undefined };
+/**
+ * A file multer made: disk storage gives `path`, memory storage gives `buffer` (the bytes win
+ * when both are set). `Express.Multer.File` fits.
+ */
+export interface MulterFile {
+  path?: string;
+  buffer?: Buffer | Uint8Array;
+}
 
 /** What `fromFile` accepts. */
 export type ImageFileInput = Readable | string | Buffer | Uint8Array | MulterFile;

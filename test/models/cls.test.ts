@@ -24,7 +24,7 @@ describe.each(databaseKinds())('CLS transactions on $name', (kind) => {
   beforeAll(async () => {
     db = await kind.open();
     models = defineModels(db.sequelize);
-    await db.sequelize.sync({ force: true });
+    await db.reset();
     fixture = await fsKind.open();
   });
   afterAll(async () => {

@@ -30,7 +30,7 @@ describe.each(databaseKinds())('entity tests on $name', (kind) => {
   });
   afterAll(() => db.close());
   beforeEach(async () => {
-    await db.sequelize.sync({ force: true });
+    await db.reset();
     fixture = await fsKind.open();
     store = fixture.store;
   });

@@ -105,7 +105,7 @@ describe.each(databaseKinds())('Image on $name', (kind) => {
     db = await kind.open();
     models = defineModels(db.sequelize);
     keyModels = defineKeyModels(db.sequelize);
-    await db.sequelize.sync({ force: true });
+    await db.reset();
   });
   afterAll(() => db.close());
   beforeEach(async () => {
@@ -115,7 +115,7 @@ describe.each(databaseKinds())('Image on $name', (kind) => {
 
   test('the table has only the mixin columns and the keys (no updatedAt)', async () => {
     const describe = (tableName: string) =>
-      db.sequelize.getQueryInterface().describeTable({ tableName, schema: db.schema });
+      db.sequelize.getQueryInterface().describeTable(tableName);
     const columns = await describe('user_picture');
     expect(Object.keys(columns).sort()).toEqual(
       ['created_at', 'height', 'mimetype', 'original', 'userId', 'width'].sort(),

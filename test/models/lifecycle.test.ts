@@ -34,7 +34,7 @@ describe.each(databaseKinds())('files follow the database on $name', (kind) => {
     let store: FailingStore;
 
     beforeEach(async () => {
-      await db.sequelize.sync({ force: true });
+      await db.reset();
       fixture = await storeKind.open();
       store = new FailingStore(fixture.store);
     });

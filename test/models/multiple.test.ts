@@ -23,7 +23,7 @@ describe.each(databaseKinds())('multiple image sets on $name', (kind) => {
   });
   afterAll(() => db.close());
   beforeEach(async () => {
-    await db.sequelize.sync({ force: true });
+    await db.reset();
     fixture = await fsKind.open();
     store = fixture.store;
   });

@@ -1,7 +1,9 @@
 /**
  * The databases the model tests run against: SQLite always, PostgreSQL when DATABASE_URL is
- * set. Each PostgreSQL connection gets a schema of its own (via `search_path`), so test files
- * running in parallel never see each other's tables; `close()` drops it.
+ * set. Each test file gets a PostgreSQL database of its own, created on the server of
+ * DATABASE_URL and dropped by `close()`. (Not a schema: Sequelize 6's catalog queries behind
+ * `sync()` look tables up by name in every schema, so parallel files would trip over each
+ * other's tables.)
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,8 +13,8 @@ import { makeTempDir } from './temp-dir.js';
 export interface TestDatabase {
   readonly sequelize: Sequelize;
   readonly dialect: 'sqlite' | 'postgres';
-  /** The PostgreSQL schema of this connection (`search_path`); undefined for SQLite. */
-  readonly schema?: string;
+  /** Empties the database and creates the tables of every model defined so far. */
+  reset(): Promise<void>;
   /** Closes the connections and removes the schema or the SQLite file. */
   close(): Promise<void>;
 }
@@ -35,6 +37,9 @@ async function openSqlite(): Promise<TestDatabase> {
   return {
     sequelize,
     dialect: 'sqlite',
+    reset: async () => {
+      await sequelize.sync({ force: true });
+    },
     close: async () => {
       await sequelize.close();
       await dir.remove();
@@ -43,21 +48,21 @@ async function openSqlite(): Promise<TestDatabase> {
 }
 
 async function openPostgres(url: string): Promise<TestDatabase> {
-  const schema = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `imageattach_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new Sequelize(url, { logging: false });
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  const sequelize = new Sequelize(url, {
-    logging: false,
-    dialectOptions: { options: `-c search_path=${schema}` },
-    pool: { max: 5 },
-  });
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  const sequelize = new Sequelize(own.toString(), { logging: false, pool: { max: 5 } });
   return {
     sequelize,
     dialect: 'postgres',
-    schema,
+    reset: async () => {
+      await sequelize.sync({ force: true });
+    },
     close: async () => {
       await sequelize.close();
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
       await admin.close();
     },
   };

@@ -1,27 +1,49 @@
 /**
- * The example app's entry point: `npm start`. For now it serves a file-system store; the full
- * app (users, albums, uploads, admin) is built in examples/express-app by a later issue.
+ * `npm start`: the example app from the environment (see config.ts). Creates and seeds the
+ * database on first start, then serves on PORT and prints the URL.
  */
-import express from 'express';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { HttpExposedFileSystemStore } from '../../src/index.js';
+import type { AddressInfo } from 'node:net';
+import { storeFromUrl } from '../../src/index.js';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { isNewDatabase, openDatabase, redactUrl } from './database.js';
+import { defineModels } from './models.js';
+import { seed } from './seed.js';
 
-const imagesPath = resolve(process.env.IMAGES_PATH ?? 'var/images');
-mkdirSync(imagesPath, { recursive: true });
-const store = new HttpExposedFileSystemStore({ path: imagesPath });
+const config = loadConfig();
+const { sequelize, description } = await openDatabase(config);
+const models = defineModels(sequelize);
+const store = await storeFromUrl(config.storeUrl);
+const fresh = await isNewDatabase(sequelize);
+await sequelize.sync();
+if (fresh) {
+  console.log('First start: adding a few people and an album…');
+  await seed(sequelize, models, store);
+}
 
-const app = express();
-app.use(store.middleware());
-app.get('/', (_req, res) => {
-  res
-    .type('html')
-    .send('<!doctype html><title>sequelize-imageattach</title><h1>sequelize-imageattach</h1>');
+const app = createApp({
+  sequelize,
+  models,
+  store,
+  storeUrl: config.storeUrl,
+  adminPassword: config.adminPassword,
+});
+const server = app.listen(config.port, () => {
+  const { port } = server.address() as AddressInfo;
+  console.log(`Framehouse (sequelize-imageattach example) at http://localhost:${port}/`);
+  console.log(`  database: ${description}`);
+  console.log(`  images:   ${redactUrl(config.storeUrl)}`);
+  console.log(
+    config.adminPassword === undefined
+      ? '  admin:    disabled (set ADMIN_PASSWORD to enable /admin)'
+      : `  admin:    http://localhost:${port}/admin`,
+  );
 });
 
-const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, () => {
-  const address = server.address();
-  const actual = typeof address === 'object' && address !== null ? address.port : port;
-  console.log(`sequelize-imageattach example app: http://localhost:${actual}/`);
-});
+function shutdown() {
+  server.close(() => void sequelize.close());
+  // Event streams (the admin's progress) would keep the server open.
+  server.closeAllConnections();
+}
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

@@ -1,0 +1,88 @@
+/**
+ * `createApp(options)`: the example app as an Express application, from a database whose
+ * models are defined and synced and a store. `server.ts` builds those from the environment;
+ * tests build their own.
+ */
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Sequelize } from 'sequelize';
+import type { Store } from '../../src/index.js';
+import { sendPage, type AppContext } from './app-context.js';
+import { afterBody, HttpError, publicError } from './http-errors.js';
+import type { Models } from './models.js';
+import { adminRoutes } from './routes/admin.js';
+import { apiRoutes } from './routes/api.js';
+import { pageRoutes } from './routes/pages.js';
+import { StoreRegistry } from './store-registry.js';
+import { messagePage } from './views/message.js';
+
+export interface CreateAppOptions {
+  sequelize: Sequelize;
+  /** The models of `defineModels(sequelize)`, synced. */
+  models: Models;
+  /** Where uploads go and images are served from, until the admin switches it. */
+  store: Store;
+  /** The URL `store` was made from, shown (without credentials) on the pages. */
+  storeUrl: string;
+  /** Enables /admin behind HTTP Basic auth; without it, admin is disabled. */
+  adminPassword?: string;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
+
+export function createApp(options: CreateAppOptions): Express {
+  const context: AppContext = {
+    sequelize: options.sequelize,
+    models: options.models,
+    stores: new StoreRegistry(options.store, options.storeUrl),
+    adminPassword: options.adminPassword,
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', fallthrough: false }));
+  app.use(context.stores.middleware());
+  app.use('/api', apiRoutes(context));
+  app.use('/admin', adminRoutes(context));
+  app.use(pageRoutes(context));
+  app.use(() => {
+    throw new HttpError(404, 'E_NOT_FOUND', 'There is no page at this address.');
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const { status, body } = publicError(error);
+    if (status >= 500) console.error(error);
+    afterBody(req, () => {
+      if (res.headersSent) return;
+      if (wantsJson(req)) res.status(status).set('Cache-Control', 'no-store').json(body);
+      else
+        sendPage(
+          res,
+          context,
+          { title: 'Error', section: 'none', status },
+          messagePage(status, body.error.message),
+        );
+    });
+  });
+  return app;
+}
+
+/** The API and admin endpoints (not the admin page) answer errors as JSON. */
+function wantsJson(req: Request): boolean {
+  const path = req.originalUrl.split('?')[0] ?? '';
+  if (path.startsWith('/api/') || path === '/api') return true;
+  if (path.startsWith('/admin/')) return true;
+  return req.accepts(['html', 'json']) === 'json';
+}
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+    'X-Frame-Options': 'DENY',
+    // Images may come from another store's origin (S3, a CDN); everything else is our own.
+    'Content-Security-Policy':
+      "default-src 'self'; img-src * data: blob:; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  });
+  next();
+}

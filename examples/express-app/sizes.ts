@@ -1,0 +1,23 @@
+/**
+ * The thumbnail widths the pages show, made at upload so no page ever renders one on demand.
+ */
+import type { ThumbnailSize } from '../../src/index.js';
+
+/** Avatars: 128 px, and 256 px for the 2x `srcset`. */
+export const AVATAR_WIDTH = 128;
+/** The user page's picture: 480 px, and 960 px for 2x. */
+export const PICTURE_WIDTH = 480;
+/** Album grid cells: 320 px, and 640 px for 2x. */
+export const GRID_WIDTH = 320;
+
+export const USER_THUMBNAILS: readonly ThumbnailSize[] = [
+  { width: AVATAR_WIDTH },
+  { width: AVATAR_WIDTH * 2 },
+  { width: PICTURE_WIDTH },
+  { width: PICTURE_WIDTH * 2 },
+];
+
+export const PHOTO_THUMBNAILS: readonly ThumbnailSize[] = [
+  { width: GRID_WIDTH },
+  { width: GRID_WIDTH * 2 },
+];

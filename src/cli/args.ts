@@ -1,0 +1,122 @@
+/**
+ * The command line: parsed with node:util's parseArgs, checked once, turned into options.
+ */
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage:
+  sequelize-imageattach migrate --from <store-url> --to <store-url> --models <module> [options]
+
+Copies the file of every image row (originals and thumbnails) from one store to another.
+Source files are never deleted and the database is never written.
+
+Store URLs:
+  file:///var/images?baseUrl=https://img.example.com/   files another server serves
+  file:///var/images?prefix=images/                      files the app serves itself
+  s3://bucket/prefix?region=eu-west-1                   S3 (credentials: the AWS SDK chain)
+  s3://bucket?endpoint=http://127.0.0.1:7480&forcePathStyle=true   an S3-compatible server
+
+Options:
+  --models <module>     a module exporting the Sequelize instance with its models defined
+                        (as \`sequelize\` or as the default export, or a function returning it)
+  --db <url>            the database URL, set as DATABASE_URL before the module is loaded
+                        (and passed to it when it exports a function)
+  --concurrency <n>     images copied at once (default: 4 per core, between 4 and 16)
+  --verify              check each copy's size and SHA-256 against what was read
+  --verify-size         check each copy's size only
+  --resume              skip images the destination already has with the same size, to
+                        continue an interrupted run (with --verify, the checksums must match too)
+  --dry-run             read and compare, but write nothing
+  --fail-fast           stop at the first failed image
+  --page-size <n>       rows read per database query (default: 500)
+  -h, --help            show this help
+  -v, --version         show the version
+
+Exit status: 0 when every image is in the destination, 1 when any failed (they are listed),
+2 for a usage or configuration error, 130 when interrupted (Ctrl-C stops cleanly).`;
+
+export interface MigrateArgs {
+  command: 'migrate';
+  from: string;
+  to: string;
+  models: string;
+  db: string | undefined;
+  concurrency: number | undefined;
+  pageSize: number | undefined;
+  verify: false | 'size' | 'checksum';
+  resume: boolean;
+  dryRun: boolean;
+  failFast: boolean;
+}
+
+export type CliArgs = MigrateArgs | { command: 'help' } | { command: 'version' };
+
+/** A mistake on the command line; the message says what to fix. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        models: { type: 'string' },
+        db: { type: 'string' },
+        concurrency: { type: 'string' },
+        'page-size': { type: 'string' },
+        verify: { type: 'boolean', default: false },
+        'verify-size': { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        'fail-fast': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('Name a command: migrate.');
+  if (command !== 'migrate')
+    throw new UsageError(`Unknown command ${JSON.stringify(command)}; the command is migrate.`);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}.`);
+  for (const name of ['from', 'to', 'models'] as const) {
+    if (values[name] === undefined || values[name] === '')
+      throw new UsageError(`--${name} is required.`);
+  }
+  if (values.verify && values['verify-size'])
+    throw new UsageError('Give --verify or --verify-size, not both.');
+  return {
+    command: 'migrate',
+    from: values.from!,
+    to: values.to!,
+    models: values.models!,
+    db: values.db,
+    concurrency: positiveInteger('--concurrency', values.concurrency, 1024),
+    pageSize: positiveInteger('--page-size', values['page-size'], 100_000),
+    verify: values.verify ? 'checksum' : values['verify-size'] ? 'size' : false,
+    resume: values.resume,
+    dryRun: values['dry-run'],
+    failFast: values['fail-fast'],
+  };
+}
+
+function positiveInteger(name: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || number > max) {
+    throw new UsageError(
+      `${name} must be a whole number from 1 to ${max}, not ${JSON.stringify(value)}.`,
+    );
+  }
+  return number;
+}

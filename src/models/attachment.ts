@@ -2,8 +2,9 @@
  * `imageAttachment(Parent, name, ImageModel, options)`: declares that each parent owns an
  * image set (or, with `multiple: true`, a set of image sets) of the image model.
  */
-import type { HasMany, Model, ModelStatic } from 'sequelize';
+import type { DestroyOptions, HasMany, Model, ModelStatic, WhereOptions } from 'sequelize';
 import { InvalidOptionError } from '../errors.js';
+import type { ImageDestroyOptions } from './image-hooks.js';
 import { Image } from './image.js';
 import { MultipleImageSet } from './multiple-image-set.js';
 import { ParentLink } from './parent-link.js';
@@ -26,7 +27,7 @@ export interface ImageAttachmentOptions {
 /**
  * Makes `parent[name]` the parent's image set, backed by a `hasMany` association with
  * `onDelete: 'CASCADE'` and `hooks: true`, so `parent.destroy()` destroys the image rows one
- * by one and their files go after the commit. Declare the property on the parent class:
+ * by one and their files go after the commit; a bulk `Parent.destroy({ where })` does the same. Declare the property on the parent class:
  * `declare readonly picture: NonAttribute<SingleImageSet<UserPicture>>`.
  *
  * @example
@@ -64,6 +65,26 @@ export function imageAttachment<P extends Model, I extends Image>(
     onDelete: 'CASCADE',
     hooks: true,
   });
+  // A bulk DELETE of parents would let the database cascade to the image rows behind the
+  // hooks' back, leaving their files: destroy those rows one by one first.
+  Parent.addHook(
+    'beforeBulkDestroy',
+    `imageattach:${name}`,
+    async (destroyOptions: DestroyOptions & Pick<ImageDestroyOptions, 'imageStore'>) => {
+      const { transaction, imageStore } = destroyOptions;
+      const parents = await Parent.findAll({
+        where: destroyOptions.where,
+        attributes: [sourceKey],
+        transaction,
+      });
+      if (parents.length === 0) return;
+      const images = await ImageModel.findAll({
+        where: { [foreignKey]: parents.map((parent) => parent.get(sourceKey)) } as WhereOptions,
+        transaction,
+      });
+      for (const image of images) await image.destroy({ transaction, imageStore });
+    },
+  );
   const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
   const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
   Object.defineProperty(Parent.prototype, name, {

@@ -198,6 +198,30 @@ describe.each(databaseKinds())('files follow the database on $name', (kind) => {
       expect(await fixture.list()).toEqual(keys(kept));
     });
 
+    test('bulk Parent.destroy({ where }) removes the images and their files at commit', async () => {
+      const a = await models.User.create({ name: 'gone' });
+      const b = await models.User.create({ name: 'kept' });
+      await a.picture.fromBlob((await jpeg405x640()).bytes, { store });
+      await a.picture.generateThumbnail({ width: 10 }, { store });
+      const kept = await b.picture.fromBlob((await jpeg(20, 20)).bytes, { store });
+      await expect(
+        db.sequelize.transaction(async (transaction) => {
+          await models.User.destroy({
+            where: { name: 'gone' },
+            transaction,
+            imageStore: store,
+          } as object);
+          throw new Rollback();
+        }),
+      ).rejects.toBeInstanceOf(Rollback);
+      expect(await fixture.list()).toHaveLength(3);
+      await db.sequelize.transaction((transaction) =>
+        models.User.destroy({ where: { name: 'gone' }, transaction, imageStore: store } as object),
+      );
+      expect(await models.UserPicture.count()).toBe(1);
+      expect(await fixture.list()).toEqual(keys(kept));
+    });
+
     test('deleting and re-adding a key in one transaction keeps the new file at commit', async () => {
       const user = await models.User.create();
       const first = await user.picture.fromBlob((await jpeg(40, 40, 10)).bytes, { store });

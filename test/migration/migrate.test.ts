@@ -96,6 +96,13 @@ for (const kind of databaseKinds()) {
       expect(puts(destination)).toEqual(puts(source));
     });
 
+    it('pages through the rows with a small page size, missing none', async () => {
+      const report = await migrate(db.sequelize, source, destination, { pageSize: 2 }).execute();
+      expect(report.migrated).toBe(10);
+      expect(filesOf(destination)).toEqual(filesOf(source));
+      expect(puts(destination)).toEqual(puts(source));
+    });
+
     it('copies a table two models share once, and writes no rows and deletes no source file', async () => {
       class CoverAgain extends Image {}
       CoverAgain.init(

@@ -15,6 +15,7 @@ import {
   StoreError,
   type FileInput,
 } from '../../src/index.js';
+import { s3StoreFixture } from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { generatedStream, readAll, testStore, uniqueType } from './conformance.js';
 
@@ -87,6 +88,21 @@ testStore(
     });
   },
 );
+
+testStore('MirrorStore (file-system primary, S3 mirror)', async () => {
+  const dir = await makeTempDir('mirror-s3-primary');
+  const s3 = await s3StoreFixture();
+  return {
+    store: new MirrorStore({
+      primary: new FileSystemStore({ path: dir.path, baseUrl: 'http://primary/' }),
+      mirrors: [s3.store],
+    }),
+    cleanup: async () => {
+      await s3.cleanup();
+      await dir.remove();
+    },
+  };
+});
 
 describe('MirrorStore', () => {
   it('reads, locates and stats from the primary only', async () => {

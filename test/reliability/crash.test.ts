@@ -1,0 +1,213 @@
+/**
+ * The crash test: a child process runs a seeded random stream of image operations and is
+ * killed with SIGKILL, by this process at a random moment or by itself at a seeded step. After
+ * every kill the invariant checker runs: orphans may be left, never a row without its file,
+ * and every original holds bytes that were written for it. Then `gc` must find exactly the
+ * orphans (temporary files of interrupted writes included) and remove them.
+ *
+ * Replay a run with RELIABILITY_SEED; run longer with RELIABILITY_ITERATIONS.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as Esbuild from 'esbuild';
+import { Sequelize } from 'sequelize';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FileSystemStore, gc } from '../../src/index.js';
+import { checkInvariants } from '../support/invariants.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { defineModels } from '../models/models.js';
+import { iterations, random } from './random.js';
+
+const WORKER = fileURLToPath(new URL('./crash-worker.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BASE_SEED = Number(process.env.RELIABILITY_SEED ?? '20261127');
+
+interface Database {
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly sequelize: Sequelize;
+  close(): Promise<void>;
+}
+
+function sqlite(dir: string): Promise<Database> {
+  const storage = join(dir, 'crash.sqlite');
+  const sequelize = new Sequelize({
+    dialect: 'sqlite',
+    storage,
+    logging: false,
+    retry: { max: 50, match: [/SQLITE_BUSY/] },
+  });
+  return Promise.resolve({
+    name: 'sqlite',
+    env: { CRASH_SQLITE: storage },
+    sequelize,
+    close: () => sequelize.close(),
+  });
+}
+
+async function postgres(url: string): Promise<Database> {
+  const schema = `crash_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new Sequelize(url, { logging: false });
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  const sequelize = new Sequelize(url, {
+    logging: false,
+    dialectOptions: { options: `-c search_path=${schema}` },
+  });
+  return {
+    name: 'postgres',
+    env: { CRASH_PG_URL: url, CRASH_PG_SCHEMA: schema },
+    sequelize,
+    close: async () => {
+      await sequelize.close();
+      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+const kinds = [
+  { name: 'sqlite', open: sqlite },
+  ...(process.env.DATABASE_URL
+    ? [{ name: 'postgres', open: () => postgres(process.env.DATABASE_URL!) }]
+    : []),
+];
+/** Where self-kills land (see crash-worker.ts); `any` is any step at all. */
+const STEP_KINDS = ['any', 'put', 'chunk', 'delete', 'before-commit', 'after-commit'] as const;
+
+/** At least 50 kills per run, shared by the databases. */
+const KILLS = Math.ceil((52 * iterations()) / kinds.length);
+
+/**
+ * How to start the worker: bundled once with esbuild (there when tsx is), which starts in half
+ * the time of compiling it through tsx at every one of the many starts; else through tsx.
+ */
+const worker = { args: ['--import', 'tsx', WORKER], remove: async () => {} };
+beforeAll(async () => {
+  let esbuild: typeof Esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return;
+  }
+  // Inside the project, so that the bundle resolves the packages in node_modules.
+  const out = await mkdtemp(join(ROOT, 'node_modules', '.cache-imageattach-crash-'));
+  await esbuild.build({
+    entryPoints: [WORKER],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    target: 'node20',
+    outfile: join(out, 'crash-worker.mjs'),
+    logLevel: 'error',
+  });
+  worker.args = [join(out, 'crash-worker.mjs')];
+  worker.remove = () => rm(out, { recursive: true, force: true });
+});
+afterAll(() => worker.remove());
+
+/** Runs one child until it dies: it kills itself at `killAt` (`kind:n`), or we do after `delay`. */
+function runChild(env: Record<string, string>, killAt: string, delay: number) {
+  return new Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, worker.args, {
+        env: { ...process.env, ...env, CRASH_KILL_AT: killAt },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      const timers: NodeJS.Timeout[] = [];
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (!chunk.toString().includes('ready')) return;
+        if (killAt === '') timers.push(setTimeout(() => child.kill('SIGKILL'), delay));
+        // A self-kill step the stream never reaches: kill it from outside instead.
+        timers.push(setTimeout(() => child.kill('SIGKILL'), 30_000));
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        for (const timer of timers) clearTimeout(timer);
+        resolve({ code, signal, stderr });
+      });
+    },
+  );
+}
+
+const tally = { kills: 0, selfKills: 0, rows: 0, orphans: 0, temporary: 0, removed: 0 };
+
+describe.each(kinds)('crashes on $name', (kind) => {
+  test(
+    `${KILLS} kills: never a row without its file, and gc removes exactly the orphans`,
+    {
+      timeout: 600_000,
+    },
+    async () => {
+      const dir = await makeTempDir('crash');
+      const db = await kind.open(dir.path);
+      try {
+        defineModels(db.sequelize);
+        await db.sequelize.sync({ force: true });
+        const store = new FileSystemStore({ path: join(dir.path, 'store'), baseUrl: 'http://x/' });
+        const log = join(dir.path, 'written.log');
+        for (let i = 0; i < KILLS; i += 1) {
+          const seed = BASE_SEED + i;
+          const rng = random(seed ^ 0x5eed);
+          const selfKill = i % 2 === 0;
+          const kind = rng.pick(STEP_KINDS)!;
+          const killAt = selfKill ? `${kind}:${1 + rng.int(kind === 'any' ? 400 : 12)}` : '';
+          const result = await runChild(
+            { ...db.env, CRASH_SEED: String(seed), CRASH_STORE: store.path, CRASH_LOG: log },
+            killAt,
+            50 + rng.int(700),
+          );
+          const context = `seed ${seed} (kill ${i + 1}, ${selfKill ? `self at step ${killAt}` : 'from outside'})`;
+          expect(result.signal, `${context}: ${result.stderr}`).toBe('SIGKILL');
+          tally.kills += 1;
+          if (selfKill) tally.selfKills += 1;
+
+          const written = new Set((await readFile(log, 'utf8').catch(() => '')).split('\n'));
+          const { problems, state } = await checkInvariants(store, db.sequelize, {
+            orphans: 'any',
+            temporary: true,
+          });
+          for (const row of state.rows.values()) {
+            if (!row.original) continue;
+            const line = `${Buffer.from(row.identity).toString('hex')} ${row.sha256}`;
+            if (!written.has(line)) problems.push(`${row.identity}: bytes never written for it`);
+          }
+          expect(problems, context).toEqual([]);
+          tally.rows += state.rows.size;
+
+          const found = await gc({ store, models: db.sequelize, gracePeriod: 0 });
+          expect(found.missing, context).toEqual([]);
+          expect(found.unknown, context).toEqual([]);
+          const names = (files: { name: string }[]) => files.map((file) => file.name).sort();
+          const orphanFiles = state.orphans.map((identity) => state.files.get(identity)!);
+          expect(names(found.orphans), context).toEqual(
+            names([...orphanFiles, ...state.temporary]),
+          );
+          const removed = await gc({ store, models: db.sequelize, gracePeriod: 0, delete: true });
+          expect(names(removed.deleted), context).toEqual(names(found.orphans));
+          const after = await checkInvariants(store, db.sequelize);
+          expect(after.problems, context).toEqual([]);
+          tally.orphans += state.orphans.length;
+          tally.temporary += state.temporary.length;
+          tally.removed += removed.deleted.length;
+        }
+      } finally {
+        await db.close();
+        await dir.remove();
+      }
+    },
+  );
+});
+
+afterAll(() => {
+  console.log(
+    `crash test: ${tally.kills} kills (${tally.selfKills} at seeded steps), ${tally.rows} rows ` +
+      `checked, ${tally.orphans} orphan files and ${tally.temporary} temporary files left by ` +
+      `the crashes, ${tally.removed} removed by gc, 0 rows without their file`,
+  );
+});

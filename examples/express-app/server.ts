@@ -2,48 +2,65 @@
  * `npm start`: the example app from the environment (see config.ts). Creates and seeds the
  * database on first start, then serves on PORT and prints the URL.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { storeFromUrl } from '../../src/index.js';
+import type { Sequelize } from 'sequelize';
+import { ImageAttachError, storeFromUrl } from '../../src/index.js';
 import { createApp } from './app.js';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { isNewDatabase, openDatabase, redactUrl } from './database.js';
 import { defineModels } from './models.js';
 import { seed } from './seed.js';
 
-const config = loadConfig();
-const { sequelize, description } = await openDatabase(config);
-const models = defineModels(sequelize);
-const store = await storeFromUrl(config.storeUrl);
-const fresh = await isNewDatabase(sequelize);
-await sequelize.sync();
-if (fresh) {
-  console.log('First start: adding a few people and an album…');
-  await seed(sequelize, models, store);
-}
-
-const app = createApp({
-  sequelize,
-  models,
-  store,
-  storeUrl: config.storeUrl,
-  adminPassword: config.adminPassword,
-});
-const server = app.listen(config.port, () => {
+async function start(config: AppConfig): Promise<{ server: Server; sequelize: Sequelize }> {
+  const store = await storeFromUrl(config.storeUrl);
+  const { sequelize, description } = await openDatabase(config);
+  const models = defineModels(sequelize);
+  const fresh = await isNewDatabase(sequelize);
+  await sequelize.sync();
+  if (fresh) {
+    console.log('First start: adding a few people and an album…');
+    await seed(sequelize, models, store);
+  }
+  const app = createApp({
+    sequelize,
+    models,
+    store,
+    storeUrl: config.storeUrl,
+    adminPassword: config.adminPassword,
+  });
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve).once('error', reject);
+  });
   const { port } = server.address() as AddressInfo;
-  console.log(`Framehouse (sequelize-imageattach example) at http://localhost:${port}/`);
-  console.log(`  database: ${description}`);
-  console.log(`  images:   ${redactUrl(config.storeUrl)}`);
+  // One write, so that whoever reads the output sees every line at once.
   console.log(
-    config.adminPassword === undefined
-      ? '  admin:    disabled (set ADMIN_PASSWORD to enable /admin)'
-      : `  admin:    http://localhost:${port}/admin`,
+    [
+      `Framehouse (sequelize-imageattach example) at http://localhost:${port}/`,
+      `  database: ${description}`,
+      `  images:   ${redactUrl(config.storeUrl)}`,
+      config.adminPassword === undefined
+        ? '  admin:    disabled (set ADMIN_PASSWORD to enable /admin)'
+        : `  admin:    http://localhost:${port}/admin`,
+    ].join('\n'),
   );
-});
-
-function shutdown() {
-  server.close(() => void sequelize.close());
-  // Event streams (the admin's progress) would keep the server open.
-  server.closeAllConnections();
+  return { server, sequelize };
 }
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+
+try {
+  const { server, sequelize } = await start(loadConfig());
+  const shutdown = () => {
+    server.close(() => void sequelize.close());
+    // Event streams (the admin's migration progress) would keep the server open.
+    server.closeAllConnections();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+} catch (error) {
+  // Settings mistakes get one line; anything else its stack.
+  const known = error instanceof ConfigError || error instanceof ImageAttachError;
+  console.error(`Framehouse cannot start: ${known ? error.message : ''}`);
+  if (!known) console.error(error);
+  process.exitCode = 1;
+}

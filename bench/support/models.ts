@@ -1,0 +1,41 @@
+/** A parent with a single image set, on SQLite in a temporary folder, for the benchmarks. */
+import { join } from 'node:path';
+import {
+  DataTypes,
+  Model,
+  Sequelize,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type NonAttribute,
+} from 'sequelize';
+import { Image, imageAttachment, imageAttributes, type SingleImageSet } from '../../src/index.js';
+
+export class Photo extends Image<InferAttributes<Photo>, InferCreationAttributes<Photo>> {
+  declare albumId: number;
+}
+
+export class Album extends Model<InferAttributes<Album>, InferCreationAttributes<Album>> {
+  declare id: CreationOptional<number>;
+  declare readonly photo: NonAttribute<SingleImageSet<Photo>>;
+}
+
+export async function openDatabase(folder: string): Promise<Sequelize> {
+  const sequelize = new Sequelize({
+    dialect: 'sqlite',
+    storage: join(folder, 'bench.sqlite'),
+    logging: false,
+    retry: { max: 50, match: [/SQLITE_BUSY/] },
+  });
+  Album.init(
+    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
+    { sequelize, tableName: 'album' },
+  );
+  Photo.init(
+    { albumId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
+    { sequelize, tableName: 'photo' },
+  );
+  imageAttachment(Album, 'photo', Photo, { foreignKey: 'albumId' });
+  await sequelize.sync({ force: true });
+  return sequelize;
+}

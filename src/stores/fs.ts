@@ -17,6 +17,7 @@ import {
   Store,
   type FileInput,
   type ListedFile,
+  type ListFilesOptions,
   type StoredFileStat,
 } from './store.js';
 
@@ -132,7 +133,9 @@ export abstract class BaseFileSystemStore extends Store {
     mimetype: string,
   ): string {
     const key = validateImageKey(objectType, objectId, width, height, mimetype);
-    return this.baseUrl() + fileSystemSegments(key).map(encodeURIComponent).join('/');
+    const [type, mod, div, name] = fileSystemSegments(key);
+    // Only the object type can hold characters a URL must escape; the rest are digits and dots.
+    return `${this.baseUrl()}${encodeURIComponent(type)}/${mod}/${div}/${name}`;
   }
 
   override async deleteFile(
@@ -169,8 +172,8 @@ export abstract class BaseFileSystemStore extends Store {
   }
 
   /** Walks the folder's layout; temporary files of interrupted writes are `temporary`. */
-  override listFiles(): AsyncIterable<ListedFile> {
-    return listFileSystemStore(this.path);
+  override listFiles(options: ListFilesOptions = {}): AsyncIterable<ListedFile> {
+    return listFileSystemStore(this.path, options.objectTypePrefix);
   }
 
   override deleteListedFile(file: ListedFile): Promise<void> {

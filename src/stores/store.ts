@@ -37,6 +37,12 @@ export interface ListedFile {
   readonly temporary: boolean;
 }
 
+/** What `listFiles` takes. */
+export interface ListFilesOptions {
+  /** Only files whose object type starts with this are needed. */
+  readonly objectTypePrefix?: string;
+}
+
 /** A plain `(req, res, next)` middleware: runs under Express 4, Express 5 and Connect. */
 export type Middleware = (
   req: IncomingMessage,
@@ -141,8 +147,10 @@ export abstract class Store {
    * Optional: every file the store holds, in no particular order, including the temporary
    * files of interrupted writes (`temporary: true`). Files that are not in the store's layout
    * are left out. `gc` needs it; a failure rejects the iteration with `StoreError`.
+   * `options.objectTypePrefix` lets a store skip files whose object type does not start with
+   * it; a store may ignore it (callers filter), so it only saves work.
    */
-  listFiles?(): AsyncIterable<ListedFile>;
+  listFiles?(options?: ListFilesOptions): AsyncIterable<ListedFile>;
 
   /**
    * Optional, with `listFiles`: removes a listed file by its name (how `gc` removes
@@ -197,15 +205,19 @@ export abstract class Store {
    * `YYYYMMDDHHMMSSffffff`, after `&` when the URL has a query already, else after `?`.
    */
   locate(image: ImageLike): string {
-    assertImage(image);
-    const url = this.getUrl(
-      image.objectType,
-      image.objectId,
-      image.width,
-      image.height,
-      image.mimetype,
-    );
-    return `${url}${url.includes('?') ? '&' : '?'}_ts=${cacheBuster(image.createdAt)}`;
+    if (typeof image !== 'object' || image === null) {
+      throw new TypeError(`image must be an image object, not ${describe(image)}`);
+    }
+    // Each property is read once: on a Sequelize row every read goes through a getter.
+    const { objectType, objectId, width, height, mimetype, original, createdAt } = image;
+    if (typeof original !== 'boolean') {
+      throw new TypeError(`image.original must be a boolean, not ${describe(original)}`);
+    }
+    if (!(createdAt instanceof Date) || Number.isNaN(createdAt.getTime())) {
+      throw new TypeError(`image.createdAt must be a valid Date, not ${describe(createdAt)}`);
+    }
+    const url = this.getUrl(objectType, objectId, width, height, mimetype);
+    return `${url}${url.includes('?') ? '&' : '?'}_ts=${cacheBuster(createdAt)}`;
   }
 
   /**
@@ -232,15 +244,18 @@ export function assertFileInput(file: unknown): asserts file is FileInput {
 
 /** `createdAt` in UTC as `YYYYMMDDHHMMSSffffff`; milliseconds are padded to microseconds. */
 export function cacheBuster(createdAt: Date): string {
-  const pad = (value: number, length = 2) => String(value).padStart(length, '0');
+  const iso = createdAt.toISOString(); // 2017-10-10T12:34:56.789Z
+  if (iso.length !== 24) {
+    throw new RangeError(`createdAt ${iso} is outside the years 0000 to 9999`);
+  }
   return (
-    pad(createdAt.getUTCFullYear(), 4) +
-    pad(createdAt.getUTCMonth() + 1) +
-    pad(createdAt.getUTCDate()) +
-    pad(createdAt.getUTCHours()) +
-    pad(createdAt.getUTCMinutes()) +
-    pad(createdAt.getUTCSeconds()) +
-    pad(createdAt.getUTCMilliseconds(), 3) +
+    iso.slice(0, 4) +
+    iso.slice(5, 7) +
+    iso.slice(8, 10) +
+    iso.slice(11, 13) +
+    iso.slice(14, 16) +
+    iso.slice(17, 19) +
+    iso.slice(20, 23) +
     '000'
   );
 }

@@ -12,7 +12,7 @@ import serveStatic from 'serve-static';
 import { HttpExposedFileSystemStore } from '../src/index.js';
 import { alternate, format, median, report, runStandalone, type Benchmark } from './harness.js';
 import { load } from './support/autocannon.js';
-import { noisyJpeg, tempFolder } from './support/inputs.js';
+import { jpegNear, tempFolder } from './support/inputs.js';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SERVING_SECONDS ?? 3);
@@ -82,16 +82,6 @@ export const serving: Benchmark = {
     return met;
   },
 };
-
-/** A JPEG of roughly `size` bytes: noise compresses poorly, so its size follows its area. */
-async function jpegNear(size: number): Promise<Buffer> {
-  let side = Math.round(Math.sqrt(size / 1.2));
-  for (;;) {
-    const bytes = await noisyJpeg(side, Math.round(side * 0.75));
-    if (bytes.length >= size * 0.9 || side > 8000) return bytes;
-    side = Math.round(side * Math.sqrt(size / bytes.length));
-  }
-}
 
 async function reportNginx(root: string, path: string): Promise<void> {
   let nginx: string;

@@ -31,3 +31,13 @@ export async function noisyJpeg(width: number, height: number, quality = 85): Pr
     .jpeg({ quality })
     .toBuffer();
 }
+
+/** A JPEG of roughly `size` bytes: noise compresses poorly, so its size follows its area. */
+export async function jpegNear(size: number): Promise<Buffer> {
+  let side = Math.round(Math.sqrt(size / 1.2));
+  for (;;) {
+    const bytes = await noisyJpeg(side, Math.round(side * 0.75));
+    if (bytes.length >= size * 0.9 || side > 8000) return bytes;
+    side = Math.round(side * Math.sqrt(size / bytes.length));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Upload memory: one 200 MB image posted through `uploadImage` + `attachImage`, streamed from a
+ * file, measured in a child process of its own: the peak RSS must grow by less than 64 MiB,
+ * whatever the file's size. There is no baseline: the claim is a bound.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { format, runStandalone, type Benchmark } from './harness.js';
+import { tempFolder } from './support/inputs.js';
+
+const CHILD = fileURLToPath(new URL('./support/upload-memory-child.ts', import.meta.url));
+const MiB = 1024 * 1024;
+const SIZE_MIB = Number(process.env.BENCH_UPLOAD_MEMORY_MIB ?? 200);
+const LIMIT_MIB = 64;
+
+interface ChildResult {
+  status: number;
+  body: string;
+  bytes: number;
+  storedBytes: number;
+  seconds: number;
+  baselineRss: number;
+  peakRss: number;
+  growth: number;
+}
+
+export const uploadMemory: Benchmark = {
+  name: 'upload-memory',
+  description: `peak RSS growth of one ${SIZE_MIB} MiB upload through uploadImage + attachImage`,
+  async run() {
+    const folder = await tempFolder('bench-upload-memory');
+    try {
+      // An uncompressed PNG (level 0) is as big as its pixels: the size is exact and cheap to make.
+      const file = join(folder.path, 'big.png');
+      const width = 8192;
+      const height = Math.ceil((SIZE_MIB * MiB) / (width * 3));
+      await sharp({ create: { width, height, channels: 3, background: '#4a7' } })
+        .png({ compressionLevel: 0, adaptiveFiltering: false })
+        .toFile(file);
+      const work = join(folder.path, 'work');
+      await mkdir(work);
+
+      const result = await runChild(file, work);
+      if (result.status !== 200) {
+        throw new Error(`the upload failed: ${result.status} ${result.body}`);
+      }
+      if (result.storedBytes !== result.bytes) {
+        throw new Error(`the store holds ${result.storedBytes} bytes of ${result.bytes}`);
+      }
+      const growth = result.growth / MiB;
+      console.log(
+        `upload of ${format(result.bytes / MiB)} MiB (${width}x${height} PNG) in ` +
+          `${format(result.seconds)} s, stored whole`,
+      );
+      console.log(
+        `  RSS before ${format(result.baselineRss / MiB)} MiB, peak ${format(result.peakRss / MiB)} MiB`,
+      );
+      const met = growth < LIMIT_MIB;
+      console.log(
+        `  peak RSS growth ${format(growth)} MiB, target < ${LIMIT_MIB} MiB` +
+          (met ? ' (target met)' : ' (TARGET MISSED)'),
+      );
+      return met;
+    } finally {
+      await folder.remove();
+    }
+  },
+};
+
+function runChild(file: string, work: string): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, work], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`the measuring process exited with ${code}`));
+      else resolve(JSON.parse(out) as ChildResult);
+    });
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runStandalone(uploadMemory);

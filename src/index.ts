@@ -30,6 +30,7 @@ export type {
   FileInput,
   ImageLike,
   ListedFile,
+  ListFilesOptions,
   Middleware,
   StoredFileStat,
 } from './stores/store.js';
@@ -62,7 +63,14 @@ export type {
   MigrationStatus,
 } from './migration/types.js';
 export { Image, imageAttributes } from './models/image.js';
-export type { ImageAttributesOptions, ImageColumns, StoreOption } from './models/image.js';
+export type {
+  ImageAttributesOptions,
+  ImageColumns,
+  ImageReadOptions,
+  StoreOption,
+} from './models/image.js';
+export { DEFAULT_STAGED_GRACE_PERIOD, recoverStagedFiles } from './models/recover.js';
+export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { imageAttachment } from './models/attachment.js';
 export type { ImageAttachmentOptions } from './models/attachment.js';
 export { BaseImageSet } from './models/image-set.js';

@@ -5,12 +5,12 @@
  */
 import type { DestroyOptions, InstanceDestroyOptions, Model, ModelStatic } from 'sequelize';
 import { getCurrentStore } from '../context.js';
-import { assertStore, type ImageLike, type Store } from '../stores/store.js';
+import { assertStore, type Store } from '../stores/store.js';
 import {
   clsTransaction,
-  deleteFileReporting,
-  keyOf,
+  deleteCommittedImageFile,
   noteImageDeleted,
+  type ImageRow,
 } from './transaction-files.js';
 
 /**
@@ -65,12 +65,12 @@ export function installImageHooks(model: ModelStatic<Model>): void {
       if (store === undefined) return;
       deleting.delete(image);
       const transaction = options.transaction ?? clsTransaction(model.sequelize!);
-      const like = image as unknown as ImageLike;
+      const row = image as ImageRow;
       if (transaction === undefined || transaction === null) {
         // The DELETE ran in autocommit mode: it is committed already.
-        await deleteFileReporting(store, keyOf(like));
+        await deleteCommittedImageFile(model.sequelize!, store, row);
       } else {
-        noteImageDeleted(transaction, store, like);
+        noteImageDeleted(transaction, store, row);
       }
     },
   );

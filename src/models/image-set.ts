@@ -238,9 +238,13 @@ export abstract class BaseImageSet<I extends Image> {
     file: () => FileInput | Promise<FileInput>,
   ): Promise<I> {
     await this.lock(transaction);
+    let createdAt = Date.now();
     if (row.original) {
       // The old rows must be gone before the new one takes the same primary key.
       for (const old of await this.model.findAll({ where: this.where(), transaction })) {
+        // A replacement must not share its predecessor's createdAt: that is how a staged
+        // file's committed row is told from the row it replaced (see recoverStagedFiles).
+        createdAt = Math.max(createdAt, old.createdAt.getTime() + 1);
         await old.destroy({ transaction, imageStore: store });
       }
     }
@@ -251,7 +255,7 @@ export abstract class BaseImageSet<I extends Image> {
       height: row.height,
       mimetype: row.mimetype,
       original: row.original,
-      createdAt: new Date(),
+      createdAt: new Date(createdAt),
     } as unknown as CreationAttributes<I>);
     allowInsert(image);
     await image.save({ transaction });
@@ -302,7 +306,7 @@ export abstract class BaseImageSet<I extends Image> {
         let rendered: RenderedThumbnail;
         if (sizes.length === 1) {
           rendered = await renderThumbnail(
-            await original.openFile({ store }),
+            await original.openFile({ store, transaction }),
             original.mimetype,
             box.width,
             box.height,
@@ -310,7 +314,7 @@ export abstract class BaseImageSet<I extends Image> {
           );
         } else {
           decoded ??= await DecodedImage.decode(
-            await original.openFile({ store }),
+            await original.openFile({ store, transaction }),
             original.mimetype,
           );
           rendered = await decoded.render(box.width, box.height, options);

@@ -10,11 +10,13 @@ import {
   type ModelAttributeColumnOptions,
   type ModelStatic,
   type NonAttribute,
+  type Transaction,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
 import { ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
+import { clsTransaction, stagedKeyOf } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
   /**
@@ -37,6 +39,16 @@ export interface ImageColumns {
 export interface StoreOption {
   /** @default the current store (see `storeContext` and `store.middleware()`) */
   store?: Store;
+}
+
+/** What `openFile` and `makeBlob` take. */
+export interface ImageReadOptions extends StoreOption {
+  /**
+   * The transaction to read as: inside the transaction that wrote it, an image replacing
+   * another of the same size and type reads its new bytes, which only take the key at commit.
+   * @default Sequelize's CLS transaction, if any
+   */
+  transaction?: Transaction | null;
 }
 
 /**
@@ -150,12 +162,23 @@ export abstract class Image<
   }
 
   /** Opens the stored file; rejects with `ImageNotFoundError` when it is missing. */
-  openFile(options: StoreOption = {}): Promise<Readable> {
-    return resolveStore(options.store).open(this);
+  openFile(options: ImageReadOptions = {}): Promise<Readable> {
+    const store = resolveStore(options.store);
+    const transaction =
+      options.transaction === undefined
+        ? clsTransaction((this.constructor as ModelStatic<Image>).sequelize!)
+        : options.transaction;
+    const staged =
+      transaction === null || transaction === undefined
+        ? undefined
+        : stagedKeyOf(transaction, store, this);
+    if (staged === undefined) return store.open(this);
+    const { objectType, objectId, width, height, mimetype } = staged;
+    return store.getFile(objectType, objectId, width, height, mimetype);
   }
 
   /** The stored file's bytes. */
-  async makeBlob(options: StoreOption = {}): Promise<Buffer> {
+  async makeBlob(options: ImageReadOptions = {}): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.openFile(options)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);

@@ -1,50 +1,57 @@
 /**
  * Files follow the database. Every transaction that writes or deletes image rows gets a
- * journal of what it did to which store; its commit and rollback replay that journal:
+ * journal of what it did to which store:
  *
- * - a write puts the file at once (the row is already inserted), so the new image can be read
- *   before commit; when the key still holds the bytes of a row deleted earlier in the same
- *   transaction (a replacement of the same size and type), those bytes are first copied to a
- *   backup key, so a rollback can put them back: committed bytes are never lost;
- * - a delete only notes the key: the file is removed after the commit, unless a later write
- *   of the transaction owns the key again;
- * - rollback undoes the writes in reverse order and keeps every deleted row's file;
- * - a savepoint (`sequelize.transaction({ transaction: t }, …)`) shares its root's journal;
- *   rolling it back undoes only what was done under it.
+ * - a write puts the file right after its row is inserted, under the key's lock (see
+ *   `file-locks.ts`), so the new image can be read before commit. When a committed row may
+ *   still own the key (the journal shows a row of that key deleted earlier in the transaction:
+ *   a replacement of the same size and type), the bytes go to a staging key instead, and reads
+ *   through the transaction open them there: nothing a committed row owns is written before
+ *   the commit, so a crash or a rollback never leaves it with uncommitted bytes, and other
+ *   transactions keep reading the committed ones;
+ * - a delete only notes the key;
+ * - after the root commits, each key is settled under its lock (`staged-files.ts`): a staged
+ *   file is copied over its key and removed, the file of a deleted row is removed unless a
+ *   committed row owns the key again. A crash between COMMIT and the end of that copy leaves
+ *   the staged file, which `recoverStagedFiles` puts in place;
+ * - a rollback (of the root or of a savepoint) removes what was written within it BEFORE the
+ *   ROLLBACK statement, while the rows, and with them the keys, are still locked: no other
+ *   transaction can have written the same key yet.
  *
  * Journals live in a WeakMap keyed by the root Transaction: nothing is shared by two
  * transactions, and nothing outlives one.
  */
-import { randomBytes } from 'node:crypto';
-import type { Sequelize, Transaction } from 'sequelize';
-import { OrphanFileWarning } from '../errors.js';
+import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 import type { FileInput, ImageLike, Store } from '../stores/store.js';
+import { lockKeyForWrite } from './file-locks.js';
+import {
+  deleteFileReporting,
+  settle,
+  stagingKeyOf,
+  type FileKey,
+  type RowRef,
+  type Settlement,
+} from './staged-files.js';
 
-/** The identity of a stored file, copied out of an image when it is journalled. */
-export interface FileKey {
-  readonly objectType: string;
-  readonly objectId: bigint;
-  readonly width: number;
-  readonly height: number;
-  readonly mimetype: string;
-}
+export type { FileKey } from './staged-files.js';
+
+/** An image row, as the journal sees it. */
+export type ImageRow = Model & ImageLike;
 
 interface Entry {
   readonly kind: 'write' | 'delete';
   readonly store: Store;
   readonly key: FileKey;
+  readonly row: RowRef;
   /** The transaction (root or savepoint) the change was made in. */
   readonly origin: Transaction;
-  /** Where the bytes the write replaced were copied to, if it replaced any. */
-  backup?: FileKey;
+  /** Where a write put its bytes because a committed row may still own `key`. */
+  readonly staging?: FileKey;
 }
 
 interface Journal {
   entries: Entry[];
 }
-
-/** Object type of backup copies; a dot keeps it apart from every table-derived type. */
-const BACKUP_OBJECT_TYPE = '.imageattach-backup';
 
 const journals = new WeakMap<Transaction, Journal>();
 const patched = new WeakSet<Transaction>();
@@ -58,6 +65,14 @@ function rootOf(transaction: Transaction): Transaction {
 
 function parentOf(transaction: Transaction): Transaction | undefined {
   return (transaction as Transaction & { parent?: Transaction }).parent ?? undefined;
+}
+
+function sequelizeOf(transaction: Transaction): Sequelize {
+  return (transaction as unknown as { sequelize: Sequelize }).sequelize;
+}
+
+function isFinished(transaction: Transaction): boolean {
+  return Boolean((transaction as unknown as { finished?: string }).finished);
 }
 
 function isWithin(origin: Transaction, transaction: Transaction): boolean {
@@ -87,28 +102,40 @@ function hook(transaction: Transaction): void {
   const rollback = transaction.rollback.bind(transaction);
   const isRoot = parentOf(transaction) === undefined;
   transaction.commit = async function commitWithFiles(): Promise<void> {
+    // A savepoint's work is kept by its root, which decides at its own end (Sequelize's
+    // commit of a savepoint sends nothing).
+    if (!isRoot) return commit();
     try {
       await commit();
     } catch (error) {
-      await undo(transaction);
+      // Treated as a rollback, but checked against the database under the keys' locks rather
+      // than undone blindly: when COMMIT reached the server and only its answer was lost, the
+      // rows are committed and their files must stay. Files no committed row owns are
+      // removed, staged files are put in place or removed as their rows say.
+      await finish(transaction, 'uncertain');
       throw error;
     }
-    // A savepoint's work is kept by its root, which decides at its own end.
-    if (isRoot) await finish(transaction);
+    await finish(transaction, 'committed');
   };
   transaction.rollback = async function rollbackWithFiles(): Promise<void> {
-    try {
-      await rollback();
-    } finally {
-      // The database drops the changes even when ROLLBACK itself fails (the connection dies).
-      await undo(transaction);
-    }
+    // Before the ROLLBACK, while the rows of the written keys are still locked. Should the
+    // ROLLBACK then fail, the database drops the rows anyway when the connection goes.
+    if (!isFinished(transaction)) await undo(transaction);
+    await rollback();
   };
 }
 
 export function keyOf(image: ImageLike): FileKey {
   const { objectType, objectId, width, height, mimetype } = image;
   return { objectType, objectId: BigInt(objectId), width, height, mimetype };
+}
+
+/** The row's primary key values and mimetype, to find it (or its successor) after the commit. */
+function rowRefOf(image: ImageRow): RowRef {
+  const model = image.constructor as ModelStatic<Model>;
+  const where: Record<string, unknown> = { mimetype: image.getDataValue('mimetype') };
+  for (const name of model.primaryKeyAttributes) where[name] = image.getDataValue(name);
+  return { model, where, createdAt: image.createdAt };
 }
 
 function sameKey(a: FileKey, b: FileKey): boolean {
@@ -136,60 +163,97 @@ function lastEntry(journal: Journal, store: Store, key: FileKey): Entry | undefi
 export async function writeImageFile(
   transaction: Transaction,
   store: Store,
-  image: ImageLike,
+  image: ImageRow,
   file: FileInput,
 ): Promise<void> {
   const journal = journalOf(transaction);
   const key = keyOf(image);
-  const entry: Entry = { kind: 'write', store, key, origin: transaction };
-  // The key still holds the bytes of a row deleted in this transaction: keep a copy, for the
-  // rollback that brings the row back.
-  if (lastEntry(journal, store, key)?.kind === 'delete') {
-    entry.backup = await copyToBackup(store, key);
-  }
+  // Held until this transaction ends, so a post-commit delete of the key waits for it.
+  await lockKeyForWrite(sequelizeOf(transaction), transaction, key);
+  const staging =
+    lastEntry(journal, store, key)?.kind === 'delete'
+      ? stagingKeyOf(key, image.createdAt)
+      : undefined;
   // Journal first: if putFile fails half-way, the rollback still removes what it left.
-  journal.entries.push(entry);
-  await store.store(image, file);
+  journal.entries.push({
+    kind: 'write',
+    store,
+    key,
+    row: rowRefOf(image),
+    origin: transaction,
+    staging,
+  });
+  const { original, createdAt } = image;
+  await store.store({ ...(staging ?? key), original, createdAt }, file);
 }
 
 /** Notes that the row of `image` was deleted in `transaction`; its file goes at commit. */
-export function noteImageDeleted(transaction: Transaction, store: Store, image: ImageLike): void {
+export function noteImageDeleted(transaction: Transaction, store: Store, image: ImageRow): void {
   journalOf(transaction).entries.push({
     kind: 'delete',
     store,
     key: keyOf(image),
+    row: rowRefOf(image),
     origin: transaction,
   });
 }
 
-/** Deletes a file now (its row is already gone for good), reporting a failure as a warning. */
-export async function deleteFileReporting(store: Store, key: FileKey): Promise<void> {
-  try {
-    await deleteKey(store, key);
-  } catch (error) {
-    report(`Could not delete the file of a deleted image; it is now an orphan.`, key, error);
-  }
+/** Deletes the file of a row deleted in autocommit mode, unless a committed row owns it. */
+export async function deleteCommittedImageFile(
+  sequelize: Sequelize,
+  store: Store,
+  image: ImageRow,
+): Promise<void> {
+  await settle(sequelize, [{ kind: 'delete', store, key: keyOf(image), row: rowRefOf(image) }]);
 }
 
-/** After the root commits: remove the files of deleted rows no new row owns, and backups. */
-async function finish(root: Transaction): Promise<void> {
+/**
+ * Where `transaction` (or its root) wrote the bytes of `image` if not under its key: its
+ * staging key, while the transaction is open. Reads through the transaction open that.
+ */
+export function stagedKeyOf(
+  transaction: Transaction,
+  store: Store,
+  image: ImageLike,
+): FileKey | undefined {
+  const journal = journals.get(rootOf(transaction));
+  if (journal === undefined) return undefined;
+  const entry = lastEntry(journal, store, keyOf(image));
+  return entry?.kind === 'write' ? entry.staging : undefined;
+}
+
+/**
+ * After the root's COMMIT (`committed`), or after a COMMIT that failed (`uncertain`): settles
+ * every key the transaction touched. Only the last change of a key tells whether a row of the
+ * transaction owns it now; earlier staged writes of the key are just removed.
+ */
+async function finish(root: Transaction, outcome: 'committed' | 'uncertain'): Promise<void> {
   const journal = journals.get(root);
   if (journal === undefined) return;
   journals.delete(root);
+  const settlements: Settlement[] = [];
+  const superseded: Entry[] = [];
   const seen: Entry[] = [];
   for (let i = journal.entries.length - 1; i >= 0; i--) {
     const entry = journal.entries[i] as Entry;
-    if (entry.backup !== undefined) await deleteFileReporting(entry.store, entry.backup);
-    // Only the last change of a key tells whether a row owns it now.
     if (seen.some((other) => other.store === entry.store && sameKey(other.key, entry.key))) {
+      if (entry.staging !== undefined) superseded.push(entry);
       continue;
     }
     seen.push(entry);
-    if (entry.kind === 'delete') await deleteFileReporting(entry.store, entry.key);
+    const { store, key, row, staging } = entry;
+    if (staging !== undefined) settlements.push({ kind: 'staged', store, key, staging, row });
+    else if (entry.kind === 'delete' || outcome === 'uncertain') {
+      settlements.push({ kind: 'delete', store, key, row });
+    }
   }
+  for (const entry of superseded) {
+    await deleteFileReporting(entry.store, entry.staging as FileKey);
+  }
+  await settle(sequelizeOf(root), settlements.reverse());
 }
 
-/** After a rollback of `transaction`: undo, newest first, what was written within it. */
+/** Before a rollback of `transaction`: undo, newest first, what was written within it. */
 async function undo(transaction: Transaction): Promise<void> {
   const journal = journals.get(rootOf(transaction));
   if (journal === undefined) return;
@@ -202,65 +266,12 @@ async function undo(transaction: Transaction): Promise<void> {
   if (parentOf(transaction) === undefined) journals.delete(transaction);
   for (const entry of undone.reverse()) {
     if (entry.kind !== 'write') continue; // a deleted row is back, and its file never left
-    if (entry.backup === undefined) {
-      try {
-        await deleteKey(entry.store, entry.key);
-      } catch (error) {
-        report('Could not remove a file written in a rolled-back transaction.', entry.key, error);
-      }
-      continue;
-    }
-    try {
-      await copyKey(entry.store, entry.backup, entry.key);
-    } catch (error) {
-      report(
-        `Could not restore a replaced file after a rollback; its bytes are kept under ` +
-          `${describeKey(entry.backup)}.`,
-        entry.key,
-        error,
-      );
-      continue;
-    }
-    await deleteFileReporting(entry.store, entry.backup);
+    await deleteFileReporting(
+      entry.store,
+      entry.staging ?? entry.key,
+      'Could not remove a file written in a rolled-back transaction.',
+    );
   }
-}
-
-async function copyToBackup(store: Store, key: FileKey): Promise<FileKey | undefined> {
-  const backup: FileKey = {
-    ...key,
-    objectType: BACKUP_OBJECT_TYPE,
-    objectId: randomBytes(8).readBigUInt64BE(),
-  };
-  try {
-    await copyKey(store, key, backup);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return undefined; // nothing to keep
-    throw error;
-  }
-  return backup;
-}
-
-async function copyKey(store: Store, from: FileKey, to: FileKey): Promise<void> {
-  const source = await store.getFile(
-    from.objectType,
-    from.objectId,
-    from.width,
-    from.height,
-    from.mimetype,
-  );
-  await store.putFile(source, to.objectType, to.objectId, to.width, to.height, to.mimetype, false);
-}
-
-function deleteKey(store: Store, key: FileKey): Promise<void> {
-  return store.deleteFile(key.objectType, key.objectId, key.width, key.height, key.mimetype);
-}
-
-function describeKey(key: FileKey): string {
-  return `${key.objectType}/${key.objectId}/${key.width}x${key.height} ${key.mimetype}`;
-}
-
-function report(message: string, key: FileKey, cause: unknown): void {
-  process.emitWarning(new OrphanFileWarning(message, describeKey(key), { cause }));
 }
 
 /** The transaction Sequelize's CLS namespace holds, when `Sequelize.useCLS()` was called. */

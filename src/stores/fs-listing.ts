@@ -16,7 +16,7 @@ const FILE_NAME = /^(-?\d+)\.(\d+)x(\d+)(\.[a-z0-9]+)$/;
 const TEMP_NAME = /^\.(.+)\.[0-9a-f]{16}\.tmp$/;
 
 /** The first mimetype of each extension: `.bmp` and `.ico` have two, which name one file. */
-const MIMETYPE_OF_EXTENSION: ReadonlyMap<string, string> = (() => {
+export const MIMETYPE_OF_EXTENSION: ReadonlyMap<string, string> = (() => {
   const map = new Map<string, string>();
   for (const [mimetype, extension] of Object.entries(EXTENSIONS)) {
     if (!map.has(extension)) map.set(extension, mimetype);
@@ -49,9 +49,15 @@ export function parseFileSystemName(segments: readonly string[]): ImageKey | und
   }
 }
 
-/** Every file of the layout under `root`, temporary files included; symlinks are not followed. */
-export async function* listFileSystemStore(root: string): AsyncGenerator<ListedFile> {
-  for await (const [segments, path] of walk(root, [], 4)) {
+/**
+ * Every file of the layout under `root`, temporary files included; symlinks are not followed.
+ * With `objectTypePrefix`, only the top-level folders whose name starts with it are walked.
+ */
+export async function* listFileSystemStore(
+  root: string,
+  objectTypePrefix = '',
+): AsyncGenerator<ListedFile> {
+  for await (const [segments, path] of walk(root, [], 4, objectTypePrefix)) {
     const name = segments[3] as string;
     const temp = TEMP_NAME.exec(name);
     const key = parseFileSystemName(
@@ -98,6 +104,7 @@ async function* walk(
   dir: string,
   segments: readonly string[],
   depth: number,
+  objectTypePrefix = '',
 ): AsyncGenerator<[string[], string]> {
   let entries: AsyncIterable<Dirent>;
   try {
@@ -112,6 +119,7 @@ async function* walk(
     for await (const entry of entries) {
       const path = join(dir, entry.name);
       const next = [...segments, entry.name];
+      if (next.length === 1 && !entry.name.startsWith(objectTypePrefix)) continue;
       if (next.length === depth) {
         if (entry.isFile()) yield [next, path];
       } else if (entry.isDirectory()) {

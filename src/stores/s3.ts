@@ -32,8 +32,11 @@ import {
   Store,
   type FileInput,
   type ImageLike,
+  type ListedFile,
+  type ListFilesOptions,
   type StoredFileStat,
 } from './store.js';
+import { deleteListedObject, listS3Store } from './s3-listing.js';
 
 const log = debuglog('imageattach:s3');
 
@@ -243,6 +246,15 @@ export class S3Store extends Store {
       if (isNotFound(error)) return undefined;
       throw s3Error(error, key, 'stat');
     }
+  }
+
+  /** Lists the objects of the store's layout under its prefix (see `Store.listFiles`). */
+  override listFiles(options: ListFilesOptions = {}): AsyncIterable<ListedFile> {
+    return listS3Store(this.client, this.bucket, this.prefix, options);
+  }
+
+  override deleteListedFile(file: ListedFile): Promise<void> {
+    return deleteListedObject(this.client, this.bucket, this.prefix, file);
   }
 
   /** A presigned GET URL of a file, for private buckets (the file need not exist yet). */

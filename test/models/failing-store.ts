@@ -4,7 +4,14 @@
  * fails; everything else happens in the real store.
  */
 import type { Readable } from 'node:stream';
-import { OrphanFileWarning, Store, StoreError, type FileInput } from '../../src/index.js';
+import {
+  OrphanFileWarning,
+  Store,
+  StoreError,
+  type FileInput,
+  type ListedFile,
+  type ListFilesOptions,
+} from '../../src/index.js';
 
 export class FailingStore extends Store {
   failPuts = false;
@@ -56,6 +63,11 @@ export class FailingStore extends Store {
   ): Promise<void> {
     if (this.failDeletes) throw new StoreError('delete failed on purpose', objectType);
     await this.inner.deleteFile(objectType, objectId, width, height, mimetype);
+  }
+
+  override listFiles(options?: ListFilesOptions): AsyncIterable<ListedFile> {
+    if (this.inner.listFiles === undefined) throw new TypeError('the inner store cannot list');
+    return this.inner.listFiles(options);
   }
 }
 

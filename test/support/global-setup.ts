@@ -2,110 +2,27 @@
  * Starts what the whole suite shares. Each service records how to reach it in the
  * environment, which Vitest passes on to every test worker.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { TestProject } from 'vitest/node';
-import { makeTempDir } from './temp-dir.js';
-
-interface S3rverOptions {
-  address: string;
-  port: number;
-  directory: string;
-  silent: boolean;
-}
-
-interface S3rverObject {
-  bucket: string;
-  key: string;
-  content: Readable | Buffer;
-  metadata: unknown;
-}
-
-interface S3rverStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
-  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
-}
-
-interface S3rverInstance {
-  store: S3rverStore;
-  context: { store: S3rverStore };
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-
-// s3rver is CommonJS and ships no types; these are the parts of it the suite uses.
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
-const FilesystemStore = require('s3rver/lib/stores/filesystem.js') as new (
-  directory: string,
-) => S3rverStore;
-
-/**
- * s3rver 3.7.1 writes an object in place and answers before the write has finished, so two
- * PUTs of one key interleave their bytes and a GET right after a PUT can read a partial file.
- * S3 (and RGW) replace an object atomically once it is complete; so does this store: it writes
- * a temporary file (which s3rver's listing skips) and renames it into place.
- */
-class AtomicFilesystemStore extends FilesystemStore {
-  async putObject(object: S3rverObject): Promise<{ size: number; md5: string }> {
-    const target = this.getResourcePath(object.bucket, object.key, 'object');
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await mkdir(dirname(target), { recursive: true });
-    const md5 = createHash('md5');
-    let size = 0;
-    const content = Buffer.isBuffer(object.content)
-      ? Readable.from([object.content])
-      : object.content;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        md5.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    try {
-      await pipeline(content, measure, createWriteStream(temp));
-      await rename(temp, target);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    const digest = md5.digest('hex');
-    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
-    return { size, md5: digest };
-  }
-}
+import { startS3rver } from './s3rver.js';
 
 /**
  * Without `S3_ENDPOINT` (CI sets it to its RADOS Gateway), runs s3rver in this process on
  * 127.0.0.1, a random port and a temporary folder, so `npm test` needs no set-up.
  */
-async function startS3rver(): Promise<() => Promise<void>> {
-  const dir = await makeTempDir('imageattach-s3rver');
-  const server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir.path, silent: true });
-  server.store = server.context.store = new AtomicFilesystemStore(dir.path);
-  const { port } = await server.run();
+async function startLocalS3(): Promise<() => Promise<void>> {
+  const s3 = await startS3rver();
   Object.assign(process.env, {
-    S3_ENDPOINT: `http://127.0.0.1:${port}`,
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY: s3.accessKeyId,
+    S3_SECRET_KEY: s3.secretAccessKey,
     S3_KIND: 's3rver',
   });
-  return async () => {
-    await server.close();
-    await dir.remove();
-  };
+  return s3.close;
 }
 
 export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
   const teardowns: Array<() => Promise<void>> = [];
-  if (!process.env.S3_ENDPOINT) teardowns.push(await startS3rver());
+  if (!process.env.S3_ENDPOINT) teardowns.push(await startLocalS3());
   return async () => {
     for (const teardown of teardowns.reverse()) await teardown();
   };

@@ -41,11 +41,9 @@ export function publicError(error: unknown): {
   }
   const status = statusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
-    // body-parser's errors (malformed JSON, too large) carry a status and a safe message.
-    return {
-      status,
-      body: { error: { code: 'E_BAD_REQUEST', message: (error as Error).message } },
-    };
+    // body-parser's and serve-static's errors carry a status and a safe message.
+    const code = status === 404 ? 'E_NOT_FOUND' : status === 413 ? 'E_TOO_LARGE' : 'E_BAD_REQUEST';
+    return { status, body: { error: { code, message: (error as Error).message } } };
   }
   return {
     status: 500,

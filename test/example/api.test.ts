@@ -69,6 +69,11 @@ describe.each(databaseKinds())('example app JSON API on $name', (kind) => {
       .send('{"name":');
     expect(malformed.status).toBe(400);
     expect((malformed.body as { error: { code: string } }).error.code).toBe('E_BAD_REQUEST');
+    const large = await request(example.server)
+      .post('/api/users')
+      .send({ name: 'x'.repeat(20_000) });
+    expect(large.status).toBe(413);
+    expect((large.body as { error: { code: string } }).error.code).toBe('E_TOO_LARGE');
     expect(await example.models.User.count({ where: { name: 'Bob' } })).toBe(0);
   });
 

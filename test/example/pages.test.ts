@@ -182,7 +182,9 @@ describe.each(databaseKinds())('example app pages on $name', (kind) => {
     const js = await get('/assets/app.js');
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toMatch(/javascript/);
-    expect((await get('/assets/nothing.js')).status).toBe(404);
+    const asset = await get('/assets/nothing.js').set('Accept', 'application/json');
+    expect(asset.status).toBe(404);
+    expect((asset.body as { error: { code: string } }).error.code).toBe('E_NOT_FOUND');
     const page = await get('/no/such/page');
     expect(page.status).toBe(404);
     expect(page.text).toContain('Not found');

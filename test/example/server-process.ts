@@ -27,7 +27,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = once(child, 'exit');
+  // 'close', not 'exit': it comes after the output has been read to its end.
+  const exited = once(child, 'close');
   const port = await new Promise<string>((resolve, reject) => {
     const check = () => {
       const match = URL_LINE.exec(output);

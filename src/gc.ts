@@ -5,12 +5,17 @@
  * orphan, because a transaction that has written its file but not yet committed its row looks
  * exactly like one. A row whose file the store could not check (a network error, a permission
  * error) is "unknown", never "missing": an unreachable store must not look empty.
+ *
+ * Staged files (same-size replacements waiting to be moved into place) are never orphans here:
+ * after a crash one may hold the only copy of a committed row's bytes. `recoverStagedFiles`
+ * settles them; run it first.
  */
 import { Sequelize, type ModelStatic } from 'sequelize';
 import { InvalidOptionError } from './errors.js';
 import { imageModelsOf } from './migration/migrate.js';
 import { modelImageSource } from './migration/model-source.js';
 import { Image } from './models/image.js';
+import { STAGED_PREFIX } from './models/staged-files.js';
 import { extensionFor, type ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
 
@@ -53,6 +58,8 @@ export interface GcReport {
   orphans: ListedFile[];
   /** Files no row owns yet, but younger than the grace period: left alone. */
   recent: number;
+  /** Staged files, left to `recoverStagedFiles`. */
+  staged: ListedFile[];
   /** Rows whose file the store says is not there. */
   missing: GcImage[];
   /** Rows whose file the store could not check; `error` says why. */
@@ -83,10 +90,12 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   const startedAt = Date.now();
   const byIdentity = new Map<string, ListedFile>();
   const temporary: ListedFile[] = [];
+  const staged: ListedFile[] = [];
   let files = 0;
   for await (const file of listFiles()) {
     files += 1;
-    if (file.temporary) temporary.push(file);
+    if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) staged.push(file);
+    else if (file.temporary) temporary.push(file);
     else byIdentity.set(identityOf(file.key), file);
   }
 
@@ -95,6 +104,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     files,
     orphans: [],
     recent: 0,
+    staged,
     missing: [],
     unknown: [],
     deleted: [],

@@ -2,8 +2,9 @@
  * The crash test's child process: a seeded random stream of image operations against a real
  * database and a file-system store, until it is killed with SIGKILL, by the parent at a random
  * moment or by itself at a seeded step (a store call, a chunk of a write, or just before or
- * after a database query, COMMIT included). Before writing an original it appends the file's
- * identity and SHA-256 to a log, so the parent can tell committed bytes from anything else.
+ * after a database query, COMMIT included). Around each original it writes it appends the
+ * file's identity and SHA-256 to a log (and, once written, the row's `createdAt`), so the parent
+ * can tell the bytes committed for a row from anything else.
  *
  * Environment: CRASH_SEED, CRASH_STORE (folder), CRASH_LOG (file), CRASH_KILL_AT (step, 0 for
  * never), and CRASH_SQLITE (file) or CRASH_PG_URL + CRASH_PG_SCHEMA.
@@ -130,8 +131,11 @@ async function main(): Promise<void> {
       height,
       mimetype: 'image/jpeg',
     });
-    appendFileSync(env('CRASH_LOG'), `${Buffer.from(identity).toString('hex')} ${sha256(bytes)}\n`);
-    await user.picture.fromBlob(bytes, { store, transaction });
+    const hex = Buffer.from(identity).toString('hex');
+    // W: about to write these bytes for the key; C: a row of that createdAt has them.
+    appendFileSync(env('CRASH_LOG'), `W ${hex} ${sha256(bytes)}\n`);
+    const image = await user.picture.fromBlob(bytes, { store, transaction });
+    appendFileSync(env('CRASH_LOG'), `C ${hex} ${image.createdAt.getTime()} ${sha256(bytes)}\n`);
   };
   const thumbnail = async (transaction?: Transaction) => {
     const user = rng.pick(await users());

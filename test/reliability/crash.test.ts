@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type * as Esbuild from 'esbuild';
 import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FileSystemStore, gc } from '../../src/index.js';
+import { FileSystemStore, gc, recoverStagedFiles } from '../../src/index.js';
 import { checkInvariants } from '../support/invariants.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { defineModels } from '../models/models.js';
@@ -135,7 +135,15 @@ function runChild(env: Record<string, string>, killAt: string, delay: number) {
   );
 }
 
-const tally = { kills: 0, selfKills: 0, rows: 0, orphans: 0, temporary: 0, removed: 0 };
+const tally = {
+  kills: 0,
+  selfKills: 0,
+  rows: 0,
+  recovered: 0,
+  orphans: 0,
+  temporary: 0,
+  removed: 0,
+};
 
 describe.each(kinds)('crashes on $name', (kind) => {
   test(
@@ -167,15 +175,37 @@ describe.each(kinds)('crashes on $name', (kind) => {
           tally.kills += 1;
           if (selfKill) tally.selfKills += 1;
 
-          const written = new Set((await readFile(log, 'utf8').catch(() => '')).split('\n'));
+          // What a restarting application runs first (see recoverStagedFiles).
+          const recovery = await recoverStagedFiles({
+            sequelize: db.sequelize,
+            store,
+            gracePeriod: 0,
+          });
+          expect(recovery.failures, context).toEqual([]);
+          tally.recovered += recovery.recovered.length;
+
+          const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n');
+          const written = new Set(lines.filter((line) => line.startsWith('W ')));
+          const committed = new Map(
+            lines
+              .filter((line) => line.startsWith('C '))
+              .map((line) => {
+                const [, hex, createdAt, sha] = line.split(' ');
+                return [`${hex} ${createdAt}`, sha];
+              }),
+          );
           const { problems, state } = await checkInvariants(store, db.sequelize, {
             orphans: 'any',
             temporary: true,
           });
           for (const row of state.rows.values()) {
             if (!row.original) continue;
-            const line = `${Buffer.from(row.identity).toString('hex')} ${row.sha256}`;
-            if (!written.has(line)) problems.push(`${row.identity}: bytes never written for it`);
+            const hex = Buffer.from(row.identity).toString('hex');
+            // The row's own bytes when its write was seen to finish; else bytes written for it.
+            const own = committed.get(`${hex} ${row.createdAt}`);
+            if (own !== undefined ? own !== row.sha256 : !written.has(`W ${hex} ${row.sha256}`)) {
+              problems.push(`${row.identity}: not the bytes written for this row`);
+            }
           }
           expect(problems, context).toEqual([]);
           tally.rows += state.rows.size;
@@ -183,6 +213,7 @@ describe.each(kinds)('crashes on $name', (kind) => {
           const found = await gc({ store, models: db.sequelize, gracePeriod: 0 });
           expect(found.missing, context).toEqual([]);
           expect(found.unknown, context).toEqual([]);
+          expect(found.staged, context).toEqual([]);
           const names = (files: { name: string }[]) => files.map((file) => file.name).sort();
           const orphanFiles = state.orphans.map((identity) => state.files.get(identity)!);
           expect(names(found.orphans), context).toEqual(
@@ -207,7 +238,7 @@ describe.each(kinds)('crashes on $name', (kind) => {
 afterAll(() => {
   console.log(
     `crash test: ${tally.kills} kills (${tally.selfKills} at seeded steps), ${tally.rows} rows ` +
-      `checked, ${tally.orphans} orphan files and ${tally.temporary} temporary files left by ` +
+      `checked, ${tally.recovered} staged files recovered, ${tally.orphans} orphan files and ${tally.temporary} temporary files left by ` +
       `the crashes, ${tally.removed} removed by gc, 0 rows without their file`,
   );
 });

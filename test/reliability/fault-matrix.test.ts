@@ -11,9 +11,13 @@ import { commitFaults, FaultStore, type CommitFaults } from '../support/fault-st
 import { checkInvariants, inspect, unchanged } from '../support/invariants.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { defineModels, type Models } from '../models/models.js';
+import { STAGED_PREFIX } from '../../src/models/staged-files.js';
 import { OPERATIONS } from './operations.js';
 
 const BACKUP = '.imageattach-backup\0';
+/** Copies the models keep while a transaction runs: backups, or staged replacements. */
+const isCopy = (identity: string) =>
+  identity.startsWith(BACKUP) || identity.startsWith(STAGED_PREFIX);
 const notBackup = (key: { objectType: string }) => `${key.objectType}\0` !== BACKUP;
 
 interface FaultPoint {
@@ -125,14 +129,13 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
             });
             const { problems, state } = await checkInvariants(store, db.sequelize, {
               rows,
-              orphans: (identity) =>
-                deleteFailed && (gone.has(identity) || identity.startsWith(BACKUP)),
+              orphans: (identity) => deleteFailed && (gone.has(identity) || isCopy(identity)),
             });
             expect(problems).toEqual([]);
             if (deleteFailed) {
-              expect(
-                state.orphans.filter((identity) => !identity.startsWith(BACKUP)).sort(),
-              ).toEqual([...gone].sort());
+              expect(state.orphans.filter((identity) => !isCopy(identity)).sort()).toEqual(
+                [...gone].sort(),
+              );
               tally.orphansLeft += state.orphans.length;
             }
           } finally {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore, gc, type ListedFile } from '../../src/index.js';
 import { identityOf } from '../../src/gc.js';
+import { STAGED_PREFIX } from '../../src/models/staged-files.js';
 import { jpeg, jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { FaultStore } from '../support/fault-store.js';
@@ -275,6 +276,16 @@ describe.each(databaseKinds())('gc on $name', (kind) => {
         }),
       ].sort(),
     );
+  });
+
+  test('leaves staged files to recoverStagedFiles: they may hold committed bytes', async () => {
+    await scene();
+    const staged = `${STAGED_PREFIX}user-picture~${Date.now() - 2 * DAY}`;
+    await store.putFile(Buffer.from('x'), staged, 1, 405, 640, 'image/jpeg', false);
+    const report = await gc({ store, models: db.sequelize, gracePeriod: 0, delete: true });
+    expect(report.staged.map((file) => file.key.objectType)).toEqual([staged]);
+    expect(report.orphans.map((file) => file.key.objectType)).toEqual(['user-picture']);
+    expect((await listAll(store)).map((file) => file.key.objectType)).toContain(staged);
   });
 
   test('validates its options once, naming the option', async () => {

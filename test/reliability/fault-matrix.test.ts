@@ -2,10 +2,13 @@
  * The fault matrix: every operation times every fault point, on SQLite and (with DATABASE_URL)
  * PostgreSQL. A fault before or at the commit must leave exactly the committed state (rows and
  * bytes) and no file behind; a failed delete after the commit may leave only the files of the
- * deleted rows, reported as orphan warnings. The invariant checker runs after every case.
+ * deleted rows, reported as orphan warnings. A commit that is made but reported failed (its
+ * answer lost) may leave the same, never a row without its bytes once `recoverStagedFiles` has
+ * run. The invariant checker runs after every case; `gc` removes exactly what was left.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { FileSystemStore, OrphanFileWarning } from '../../src/index.js';
+import { FileSystemStore, gc, OrphanFileWarning, recoverStagedFiles } from '../../src/index.js';
+import { identityOf } from '../../src/gc.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { commitFaults, FaultStore, type CommitFaults } from '../support/fault-store.js';
 import { checkInvariants, inspect, unchanged } from '../support/invariants.js';
@@ -22,8 +25,12 @@ const notBackup = (key: { objectType: string }) => `${key.objectType}\0` !== BAC
 
 interface FaultPoint {
   readonly name: string;
-  /** Whether the operation must fail when the fault fires. */
-  readonly fails: boolean;
+  /**
+   * What the caller sees when the fault fires: a failure that changed nothing, success (files
+   * of deleted rows may stay), or a failure although the database committed (the work after
+   * the commit is left to `recoverStagedFiles` and `gc`).
+   */
+  readonly outcome: 'fails' | 'succeeds' | 'fails-but-committed';
   arm(store: FaultStore, commits: CommitFaults): void;
   fired(store: FaultStore, commits: CommitFaults): boolean;
 }
@@ -31,31 +38,37 @@ interface FaultPoint {
 const FAULT_POINTS: readonly FaultPoint[] = [
   {
     name: 'store write fails',
-    fails: true,
+    outcome: 'fails',
     arm: (store) => store.fail({ operation: 'putFile', match: notBackup }),
     fired: (store) => store.faults > 0,
   },
   {
     name: 'store write fails mid-stream',
-    fails: true,
+    outcome: 'fails',
     arm: (store) => store.fail({ operation: 'putFile', match: notBackup, afterBytes: 100 }),
     fired: (store) => store.faults > 0,
   },
   {
     name: 'commit fails',
-    fails: true,
+    outcome: 'fails',
     arm: (_store, commits) => commits.failNext(),
     fired: (_store, commits) => commits.refused > 0,
   },
   {
+    name: 'commit is made but its answer is lost',
+    outcome: 'fails-but-committed',
+    arm: (_store, commits) => commits.failNext(1, 'lose-ack'),
+    fired: (_store, commits) => commits.refused > 0,
+  },
+  {
     name: 'post-commit delete fails',
-    fails: false,
+    outcome: 'succeeds',
     arm: (store) => store.fail({ operation: 'deleteFile', times: Infinity }),
     fired: (store) => store.faults > 0,
   },
 ];
 
-const tally = { cases: 0, fired: 0, failed: 0, orphansLeft: 0 };
+const tally = { cases: 0, fired: 0, failed: 0, unacknowledged: 0, orphansLeft: 0 };
 
 describe.each(databaseKinds())('fault matrix on $name', (kind) => {
   let db: TestDatabase;
@@ -97,45 +110,74 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
 
             commits.reset();
             point.arm(store, commits);
-            let outcome: { error: unknown } | { expect: Awaited<ReturnType<typeof run>> };
+            let expectAfter: Awaited<ReturnType<typeof run>> | undefined;
+            let error: unknown;
             try {
-              outcome = { expect: await db.sequelize.transaction(run) };
-            } catch (error) {
-              outcome = { error };
+              await db.sequelize.transaction(async (transaction) => {
+                expectAfter = await run(transaction);
+              });
+            } catch (caught) {
+              error = caught ?? new Error('rejected');
             }
             const fired = point.fired(store, commits);
             store.clear();
+            if (fired && point.outcome === 'fails-but-committed') tally.unacknowledged += 1;
             commits.reset();
             tally.cases += 1;
             if (fired) tally.fired += 1;
 
-            if (fired && point.fails) {
+            const outcome = fired ? point.outcome : 'succeeds';
+            if (outcome === 'fails') {
               tally.failed += 1;
-              expect('error' in outcome, 'the operation must fail').toBe(true);
+              expect(error, 'the operation must fail').toBeDefined();
               const { problems } = await checkInvariants(store, db.sequelize, {
                 rows: unchanged(before),
               });
               expect(problems).toEqual([]);
               return;
             }
-            if ('error' in outcome) throw outcome.error;
-            const rows = outcome.expect(before);
+            if (outcome === 'succeeds' && error !== undefined) expect.fail(`${error as Error}`);
+            expect(error === undefined, 'fails exactly when the answer is lost').toBe(
+              outcome === 'succeeds',
+            );
+            if (outcome === 'fails-but-committed') {
+              // What a restarting application runs first.
+              const recovery = await recoverStagedFiles({
+                sequelize: db.sequelize,
+                store,
+                gracePeriod: 0,
+              });
+              expect(recovery.failures).toEqual([]);
+            }
+            const rows = expectAfter!(before);
             // Files of deleted rows may stay only when their delete failed (and backups of
             // replaced files, whose delete failed the same way).
             const gone = new Set([...before.rows.keys()].filter((identity) => !rows.has(identity)));
             const deleteFailed = fired && point.name === 'post-commit delete fails';
+            const leftOver = deleteFailed || outcome === 'fails-but-committed';
             await vi.waitFor(() => {
               if (deleteFailed) expect(warnings.length).toBeGreaterThan(0);
             });
             const { problems, state } = await checkInvariants(store, db.sequelize, {
               rows,
-              orphans: (identity) => deleteFailed && (gone.has(identity) || isCopy(identity)),
+              orphans: (identity) => leftOver && (gone.has(identity) || isCopy(identity)),
             });
             expect(problems).toEqual([]);
             if (deleteFailed) {
               expect(state.orphans.filter((identity) => !isCopy(identity)).sort()).toEqual(
                 [...gone].sort(),
               );
+            }
+            if (leftOver) {
+              // Recovery settles staged copies; gc finds exactly the rest, and removes it.
+              await recoverStagedFiles({ sequelize: db.sequelize, store, gracePeriod: 0 });
+              const swept = await gc({ store, models: db.sequelize, gracePeriod: 0, delete: true });
+              expect(swept.deleted.map((file) => identityOf(file.key)).sort()).toEqual(
+                state.orphans.filter((identity) => !identity.startsWith(STAGED_PREFIX)),
+              );
+              expect(swept.missing).toEqual([]);
+              const after = await checkInvariants(store, db.sequelize, { rows });
+              expect(after.problems).toEqual([]);
               tally.orphansLeft += state.orphans.length;
             }
           } finally {
@@ -152,6 +194,7 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
 afterAll(() => {
   console.log(
     `fault matrix: ${tally.cases} cases, ${tally.fired} faults fired, ${tally.failed} ` +
-      `operations failed with nothing changed, ${tally.orphansLeft} documented orphans, 0 losses`,
+      `operations failed with nothing changed, ${tally.unacknowledged} commits made but reported ` +
+      `failed, ${tally.orphansLeft} documented orphans (all removed by gc), 0 losses`,
   );
 });

@@ -223,8 +223,11 @@ export class InjectedCommitFault extends Error {
 export interface CommitFaults {
   /** Commits refused so far. */
   readonly refused: number;
-  /** Refuses the next `count` root commits (rolling them back). */
-  failNext(count?: number): void;
+  /**
+   * Fails the next `count` root commits: `refuse` rolls each back, then rejects; `lose-ack`
+   * commits it, then rejects, as when the connection drops before the server's answer.
+   */
+  failNext(count?: number, mode?: 'refuse' | 'lose-ack'): void;
   /** Disarms and sets `refused` back to 0. */
   reset(): void;
   /** Stops refusing commits and restores the real `commitTransaction`. */
@@ -232,9 +235,10 @@ export interface CommitFaults {
 }
 
 /**
- * Makes the database refuse commits on demand: an armed commit runs ROLLBACK instead of COMMIT
- * on the transaction's connection and then rejects, so the rows are really gone and the
- * caller sees a failed commit, as with a deferred constraint failing at COMMIT.
+ * Makes commits fail on demand. A refused commit runs ROLLBACK instead of COMMIT on the
+ * transaction's connection and then rejects, so the rows are really gone and the caller sees a
+ * failed commit, as with a deferred constraint failing at COMMIT. A commit whose answer is lost
+ * commits and then rejects: the caller cannot tell it from a refused one.
  */
 export function commitFaults(sequelize: Sequelize): CommitFaults {
   const queryInterface = sequelize.getQueryInterface() as unknown as {
@@ -248,11 +252,16 @@ export function commitFaults(sequelize: Sequelize): CommitFaults {
   const real = queryInterface.commitTransaction;
   let armed = 0;
   let refused = 0;
+  let mode: 'refuse' | 'lose-ack' = 'refuse';
   queryInterface.commitTransaction = async function commitOrRefuse(transaction, options) {
     const isRoot = (transaction as Transaction & { parent?: unknown }).parent == null;
     if (!isRoot || armed === 0) return real.call(this, transaction, options);
     armed -= 1;
     refused += 1;
+    if (mode === 'lose-ack') {
+      await real.call(this, transaction, options);
+      throw new InjectedCommitFault('COMMIT done, but its answer was lost on purpose');
+    }
     await queryInterface.rollbackTransaction(transaction, options);
     throw new InjectedCommitFault('COMMIT refused on purpose; the transaction was rolled back');
   };
@@ -260,8 +269,9 @@ export function commitFaults(sequelize: Sequelize): CommitFaults {
     get refused() {
       return refused;
     },
-    failNext(count = 1) {
+    failNext(count = 1, how = 'refuse') {
       armed += count;
+      mode = how;
     },
     reset() {
       armed = 0;

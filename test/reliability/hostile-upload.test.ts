@@ -23,34 +23,7 @@ import { makeTempDir } from '../support/temp-dir.js';
 import { listDir } from '../middleware/upload-fixtures.js';
 import { defineModels, type Models } from '../models/models.js';
 import { hostileFiles, validSamples, type HostileFile } from './hostile-files.js';
-
-const BOUNDARY = 'hostile-boundary-7d1f';
-
-export interface Part {
-  name?: string;
-  filename?: string;
-  contentType?: string;
-  data: Buffer;
-}
-
-/** A multipart body written byte by byte, so names reach the parser exactly as given. */
-export function multipart(parts: readonly Part[], boundary = BOUNDARY, close = true): Buffer {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    let disposition = 'Content-Disposition: form-data';
-    if (part.name !== undefined) disposition += `; name="${part.name}"`;
-    if (part.filename !== undefined) disposition += `; filename="${part.filename}"`;
-    chunks.push(
-      Buffer.from(`--${boundary}\r\n${disposition}\r\n`),
-      Buffer.from(part.contentType === undefined ? '' : `Content-Type: ${part.contentType}\r\n`),
-      Buffer.from('\r\n'),
-      part.data,
-      Buffer.from('\r\n'),
-    );
-  }
-  if (close) chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return Buffer.concat(chunks);
-}
+import { BOUNDARY, multipart } from './multipart.js';
 
 let db: TestDatabase;
 let models: Models;

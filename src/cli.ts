@@ -4,9 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCliArgs, USAGE, UsageError } from './cli/args.js';
+import { runGcCommand } from './cli/gc-command.js';
 import { EXIT, runMigrate } from './cli/migrate-command.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'gc') {
+    return runGcCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
+  }
   let args;
   try {
     args = parseCliArgs(argv);

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `Usage:
   sequelize-imageattach migrate --from <store-url> --to <store-url> --models <module> [options]
+  sequelize-imageattach gc --store <store-url> --models <module> [--grace 1d] [--delete]
+                        (see sequelize-imageattach gc --help)
 
 Copies the file of every image row (originals and thumbnails) from one store to another.
 Source files are never deleted and the database is never written.

@@ -99,7 +99,42 @@ export function report(comparison: Comparison, target?: Target): boolean {
   const verdict = target === undefined ? '' : met ? ' (target met)' : ' (TARGET MISSED)';
   const goal = target === undefined ? '' : `, target ${target.description}`;
   console.log(`  ratio ${ratioText(ratio)}${goal}${verdict}`);
+  if (target !== undefined) {
+    results.push({
+      name: comparison.name,
+      figure: ratioText(ratio),
+      target: target.description,
+      met,
+    });
+  }
   return met;
+}
+
+/** One claim checked, for the table bench/run.ts prints at the end. */
+export interface TargetResult {
+  name: string;
+  /** What was measured, e.g. `0.93x` or `47 MiB`. */
+  figure: string;
+  target: string;
+  met: boolean;
+}
+
+const results: TargetResult[] = [];
+
+/** Every target checked so far in this process, in order. */
+export function targetResults(): readonly TargetResult[] {
+  return results;
+}
+
+/**
+ * Prints and records a target that is not a ratio of medians (a bound, a p99 ratio, a rate),
+ * in the same words as {@link report}; returns whether it was met.
+ */
+export function checkTarget(result: TargetResult): boolean {
+  const verdict = result.met ? ' (target met)' : ' (TARGET MISSED)';
+  console.log(`  ${result.name} ${result.figure}, target ${result.target}${verdict}`);
+  results.push(result);
+  return result.met;
 }
 
 function extras(measurements: Measurement[]): string {

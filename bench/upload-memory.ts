@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { format, runStandalone, type Benchmark } from './harness.js';
+import { checkTarget, format, runStandalone, type Benchmark } from './harness.js';
 import { tempFolder } from './support/inputs.js';
 
 const CHILD = fileURLToPath(new URL('./support/upload-memory-child.ts', import.meta.url));
@@ -58,12 +58,12 @@ export const uploadMemory: Benchmark = {
       console.log(
         `  RSS before ${format(result.baselineRss / MiB)} MiB, peak ${format(result.peakRss / MiB)} MiB`,
       );
-      const met = growth < LIMIT_MIB;
-      console.log(
-        `  peak RSS growth ${format(growth)} MiB, target < ${LIMIT_MIB} MiB` +
-          (met ? ' (target met)' : ' (TARGET MISSED)'),
-      );
-      return met;
+      return checkTarget({
+        name: 'peak RSS growth',
+        figure: `${format(growth)} MiB`,
+        target: `< ${LIMIT_MIB} MiB`,
+        met: growth < LIMIT_MIB,
+      });
     } finally {
       await folder.remove();
     }

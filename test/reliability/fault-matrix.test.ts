@@ -12,6 +12,7 @@ import { identityOf } from '../../src/gc.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { commitFaults, FaultStore, type CommitFaults } from '../support/fault-store.js';
 import { checkInvariants, inspect, unchanged } from '../support/invariants.js';
+import { s3StoreFixture } from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { defineModels, type Models } from '../models/models.js';
 import { STAGED_PREFIX } from '../../src/models/staged-files.js';
@@ -70,7 +71,28 @@ const FAULT_POINTS: readonly FaultPoint[] = [
 
 const tally = { cases: 0, fired: 0, failed: 0, unacknowledged: 0, orphansLeft: 0 };
 
-describe.each(databaseKinds())('fault matrix on $name', (kind) => {
+/** The real stores the faults are injected in front of. */
+const STORES = [
+  {
+    name: 'file system',
+    async open() {
+      const dir = await makeTempDir('fault-matrix');
+      const store = new FileSystemStore({ path: dir.path, baseUrl: 'http://x.test/' });
+      return { store, cleanup: dir.remove };
+    },
+  },
+  { name: 'S3', open: () => s3StoreFixture() },
+];
+
+const CASES = databaseKinds().flatMap((database) =>
+  STORES.map((storeKind) => ({
+    database,
+    storeKind,
+    name: `${database.name} and ${storeKind.name}`,
+  })),
+);
+
+describe.each(CASES)('fault matrix on $name', ({ database: kind, storeKind }) => {
   let db: TestDatabase;
   let models: Models;
   let commits: CommitFaults;
@@ -92,7 +114,7 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
         'when the $fault',
         async ({ point }) => {
           await db.sequelize.sync({ force: true });
-          const dir = await makeTempDir('fault-matrix');
+          const real = await storeKind.open();
           const warnings: OrphanFileWarning[] = [];
           const onWarning = (warning: Error) => {
             if (warning instanceof OrphanFileWarning) warnings.push(warning);
@@ -101,9 +123,7 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
           // Sequelize warns on a failed commit; the test asserts on the outcome instead.
           const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
           try {
-            const store = new FaultStore(
-              new FileSystemStore({ path: dir.path, baseUrl: 'http://x.test/' }),
-            );
+            const store = new FaultStore(real.store);
             const run = await operation.setup(models, store);
             const before = await inspect(store, db.sequelize);
             expect(before.violations).toEqual([]);
@@ -183,7 +203,7 @@ describe.each(databaseKinds())('fault matrix on $name', (kind) => {
           } finally {
             warn.mockRestore();
             process.off('warning', onWarning);
-            await dir.remove();
+            await real.cleanup();
           }
         },
       );

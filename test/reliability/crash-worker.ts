@@ -90,7 +90,11 @@ function openDatabase(): Sequelize {
   }
   return new Sequelize(env('CRASH_PG_URL'), {
     logging: false,
-    dialectOptions: { options: `-c search_path=${env('CRASH_PG_SCHEMA')}` },
+    dialectOptions: {
+      options: `-c search_path=${env('CRASH_PG_SCHEMA')}`,
+      // The parent waits for the server sessions of this name to end (see crash.test.ts).
+      application_name: env('CRASH_PG_SCHEMA'),
+    },
     pool: { max: 3 },
   });
 }

@@ -29,6 +29,12 @@ interface Database {
   readonly name: string;
   readonly env: Record<string, string>;
   readonly sequelize: Sequelize;
+  /**
+   * Resolves once the killed child's work has ended on the server too. PostgreSQL may still
+   * be running a COMMIT the child sent just before it died: until that session ends, the
+   * database can change under the checker.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,7 @@ function sqlite(dir: string): Promise<Database> {
     name: 'sqlite',
     env: { CRASH_SQLITE: storage },
     sequelize,
+    settled: () => Promise.resolve(),
     close: () => sequelize.close(),
   });
 }
@@ -60,6 +67,16 @@ async function postgres(url: string): Promise<Database> {
     name: 'postgres',
     env: { CRASH_PG_URL: url, CRASH_PG_SCHEMA: schema },
     sequelize,
+    async settled() {
+      for (let i = 0; i < 200; i += 1) {
+        const [rows] = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${schema}'`,
+        );
+        if ((rows as { n: number }[])[0]?.n === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error("the killed worker's database sessions did not end within 10 s");
+    },
     close: async () => {
       await sequelize.close();
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
@@ -174,6 +191,7 @@ describe.each(kinds)('crashes on $name', (kind) => {
           expect(result.signal, `${context}: ${result.stderr}`).toBe('SIGKILL');
           tally.kills += 1;
           if (selfKill) tally.selfKills += 1;
+          await db.settled();
 
           // What a restarting application runs first (see recoverStagedFiles).
           const recovery = await recoverStagedFiles({

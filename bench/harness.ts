@@ -3,6 +3,7 @@
  * run (A B A B …, after a warm-up), each script prints both medians and the median of the
  * per-round ratios, and a missed target makes the script exit non-zero.
  */
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import sharp from 'sharp';
 
@@ -182,5 +183,8 @@ export async function runStandalone(benchmark: Benchmark): Promise<void> {
   console.log(`# ${benchmark.name}: ${benchmark.description}`);
   console.log(`# ${machineSummary()}`);
   const met = await benchmark.run();
+  // bench/run.ts runs each script in a process of its own and reads the targets from here.
+  const resultsFile = process.env.BENCH_RESULTS_FILE;
+  if (resultsFile) await writeFile(resultsFile, JSON.stringify({ met, targets: results }));
   process.exitCode = met ? 0 : 1;
 }

@@ -62,6 +62,13 @@ class RecordingStore extends FailingStore {
   }
 }
 
+/** Sequelize reads `options.logging` at every query; the typings do not declare it. */
+const optionsOf = (db: TestDatabase) =>
+  (db.sequelize as unknown as { options: { logging: ((message: string) => void) | false } })
+    .options;
+/** A transaction's id, which names its connection in the query log. */
+const idOf = (transaction: Transaction) => (transaction as unknown as { id: string }).id;
+
 const fsKind = storeKinds().find((kind) => kind.name === 'fs')!;
 
 describe.each(databaseKinds())('races on one key on $name', (kind) => {
@@ -88,13 +95,13 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     warnings = [];
     store = new RecordingStore(fixture.store, events);
     process.on('warning', onWarning);
-    db.sequelize.options.logging = (message: string) => {
+    optionsOf(db).logging = (message: string) => {
       const match = /^Executing \(([^)]*)\): ([\s\S]*)$/.exec(message);
       if (match !== null) events.push({ connection: match[1]!, sql: match[2]! });
     };
   });
   afterEach(async () => {
-    db.sequelize.options.logging = false;
+    optionsOf(db).logging = false;
     process.off('warning', onWarning);
     await fixture.cleanup();
   });
@@ -129,7 +136,11 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     const written = signal();
     const release = signal();
     const queryInterface = db.sequelize.getQueryInterface() as unknown as {
-      commitTransaction(transaction: Transaction, options: object): Promise<unknown>;
+      commitTransaction: (
+        this: unknown,
+        transaction: Transaction,
+        options: object,
+      ) => Promise<unknown>;
     };
     const commitTransaction = queryInterface.commitTransaction;
     queryInterface.commitTransaction = async function (transaction, options) {
@@ -140,7 +151,7 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     let t1Id = '';
     try {
       const second = db.sequelize.transaction(async (t1) => {
-        t1Id = t1.id;
+        t1Id = idOf(t1);
         // Waits for t0: PostgreSQL on the primary key t0 deleted, SQLite on the write lock.
         const image = await user.picture.fromRawFile((await jpeg(40, 40, 250)).bytes, {
           store,
@@ -193,7 +204,7 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     });
     const t1Id = signal<string>();
     const second = db.sequelize.transaction(async (t1) => {
-      t1Id.resolve(t1.id);
+      t1Id.resolve(idOf(t1));
       // Waits for t0: both lock the user row (SQLite: the write lock).
       return await user.picture.fromRawFile((await jpeg(40, 40, 250)).bytes, {
         store,
@@ -215,7 +226,7 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
 
     const key = nameOf(mine);
     const removed = storeAt('delete', key);
-    const rollback = sqlAt((event) => event.connection === t0.id && /^ROLLBACK/.test(event.sql));
+    const rollback = sqlAt((event) => event.connection === idOf(t0) && /^ROLLBACK/.test(event.sql));
     const written = storeAt('put', key, rollback);
     expect(removed).toBeGreaterThan(-1);
     expect(rollback).toBeGreaterThan(removed); // the file went while t0 still held the row

@@ -39,24 +39,28 @@ describe.each(databaseKinds())('concurrent writers on $name', (kind) => {
   afterEach(() => dir.remove());
 
   const attaches = scale(200, 6, kind.name);
-  test(`${attaches} concurrent attaches to different parents`, { timeout: 300_000 }, async () => {
-    const users = await Promise.all(Array.from({ length: attaches }, () => models.User.create()));
-    const samples = await Promise.all(users.map((_, i) => jpeg(40 + (i % 5), 30, i % 256)));
-    const images = await Promise.all(
-      users.map((user, i) => user.picture.fromBlob(samples[i]!.bytes, { store })),
-    );
-    const rows = new Map(
-      images.map((image, i) => [identityOf(image), { sha256: sha256(samples[i]!.bytes) }]),
-    );
-    expect(rows.size).toBe(attaches);
-    const { problems } = await checkInvariants(store, db.sequelize, { rows });
-    expect(problems).toEqual([]);
-  });
+  test(
+    `${attaches} concurrent attaches to different parents`,
+    { timeout: 300_000 * Math.max(1, iterations()) },
+    async () => {
+      const users = await Promise.all(Array.from({ length: attaches }, () => models.User.create()));
+      const samples = await Promise.all(users.map((_, i) => jpeg(40 + (i % 5), 30, i % 256)));
+      const images = await Promise.all(
+        users.map((user, i) => user.picture.fromBlob(samples[i]!.bytes, { store })),
+      );
+      const rows = new Map(
+        images.map((image, i) => [identityOf(image), { sha256: sha256(samples[i]!.bytes) }]),
+      );
+      expect(rows.size).toBe(attaches);
+      const { problems } = await checkInvariants(store, db.sequelize, { rows });
+      expect(problems).toEqual([]);
+    },
+  );
 
   const replacements = scale(50, 4, kind.name);
   test(
     `${replacements} concurrent replacements of one parent's original`,
-    { timeout: 300_000 },
+    { timeout: 300_000 * Math.max(1, iterations()) },
     async () => {
       const user = await models.User.create();
       await user.picture.fromBlob((await jpeg405x640(0)).bytes, { store });
@@ -83,22 +87,28 @@ describe.each(databaseKinds())('concurrent writers on $name', (kind) => {
   );
 
   const askers = Math.max(4, scale(20, 4, kind.name));
-  test(`${askers} concurrent requests for the same thumbnails`, { timeout: 300_000 }, async () => {
-    const user = await models.User.create();
-    await user.picture.fromBlob((await jpeg405x640(3)).bytes, { store });
-    const widths = [100, 50, 100, 200];
-    const made = await Promise.all(
-      Array.from({ length: askers }, (_, i) =>
-        user.picture.generateThumbnail({ width: widths[i % widths.length]! }, { store }),
-      ),
-    );
-    made.forEach((image, i) => expect(image.width).toBe(widths[i % widths.length]));
-    const { problems, state } = await checkInvariants(store, db.sequelize);
-    expect(problems).toEqual([]);
-    expect([...state.rows.values()].filter((row) => !row.original)).toHaveLength(3);
-    // Each size rendered and written once.
-    const puts = store.calls.filter((call) => call.operation === 'putFile').map((call) => call.key);
-    expect(puts).toHaveLength(1 + 3);
-    expect(new Set(puts).size).toBe(4);
-  });
+  test(
+    `${askers} concurrent requests for the same thumbnails`,
+    { timeout: 300_000 * Math.max(1, iterations()) },
+    async () => {
+      const user = await models.User.create();
+      await user.picture.fromBlob((await jpeg405x640(3)).bytes, { store });
+      const widths = [100, 50, 100, 200];
+      const made = await Promise.all(
+        Array.from({ length: askers }, (_, i) =>
+          user.picture.generateThumbnail({ width: widths[i % widths.length]! }, { store }),
+        ),
+      );
+      made.forEach((image, i) => expect(image.width).toBe(widths[i % widths.length]));
+      const { problems, state } = await checkInvariants(store, db.sequelize);
+      expect(problems).toEqual([]);
+      expect([...state.rows.values()].filter((row) => !row.original)).toHaveLength(3);
+      // Each size rendered and written once.
+      const puts = store.calls
+        .filter((call) => call.operation === 'putFile')
+        .map((call) => call.key);
+      expect(puts).toHaveLength(1 + 3);
+      expect(new Set(puts).size).toBe(4);
+    },
+  );
 });

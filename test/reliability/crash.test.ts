@@ -166,7 +166,7 @@ describe.each(kinds)('crashes on $name', (kind) => {
   test(
     `${KILLS} kills: never a row without its file, and gc removes exactly the orphans`,
     {
-      timeout: 600_000,
+      timeout: 600_000 * Math.max(1, iterations()),
     },
     async () => {
       const dir = await makeTempDir('crash');

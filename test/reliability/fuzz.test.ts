@@ -156,7 +156,7 @@ const tally = { mutations: 0, fromFileStored: 0, uploadStored: 0, refused: 0 };
 describe(`${MUTATIONS} mutations of valid JPEG, PNG, GIF and WebP files (seed ${SEED})`, () => {
   test(
     'through fromFile: a valid image stored byte for byte, or E_NOT_AN_IMAGE',
-    { timeout: 600_000 },
+    { timeout: 600_000 * Math.max(1, iterations()) },
     async () => {
       const user = (await models.User.findByPk(1))!;
       const outcomes: string[] = [];
@@ -193,7 +193,7 @@ describe(`${MUTATIONS} mutations of valid JPEG, PNG, GIF and WebP files (seed ${
 
   test(
     'through the upload middleware: 200 and stored, or a documented 4xx; never 500',
-    { timeout: 600_000 },
+    { timeout: 600_000 * Math.max(1, iterations()) },
     async () => {
       const statuses = new Map<string, number>();
       for (const mutant of mutants) {

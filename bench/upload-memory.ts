@@ -4,7 +4,7 @@
  * whatever the file's size. There is no baseline: the claim is a bound.
  */
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -15,6 +15,7 @@ const CHILD = fileURLToPath(new URL('./support/upload-memory-child.ts', import.m
 const MiB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_UPLOAD_MEMORY_MIB ?? 200);
 const LIMIT_MIB = 64;
+const RUNS = Math.max(1, Number(process.env.BENCH_UPLOAD_MEMORY_RUNS ?? 3));
 
 interface ChildResult {
   status: number;
@@ -29,7 +30,9 @@ interface ChildResult {
 
 export const uploadMemory: Benchmark = {
   name: 'upload-memory',
-  description: `peak RSS growth of one ${SIZE_MIB} MiB upload through uploadImage + attachImage`,
+  description:
+    `peak RSS growth of one ${SIZE_MIB} MiB upload through uploadImage + attachImage, ` +
+    `in a fresh process, ${RUNS} times`,
   async run() {
     const folder = await tempFolder('bench-upload-memory');
     try {
@@ -40,29 +43,31 @@ export const uploadMemory: Benchmark = {
       await sharp({ create: { width, height, channels: 3, background: '#4a7' } })
         .png({ compressionLevel: 0, adaptiveFiltering: false })
         .toFile(file);
-      const work = join(folder.path, 'work');
-      await mkdir(work);
-
-      const result = await runChild(file, work);
-      if (result.status !== 200) {
-        throw new Error(`the upload failed: ${result.status} ${result.body}`);
+      // A bound holds on every run, so the worst of a few is the figure.
+      let worst = 0;
+      for (let run = 1; run <= RUNS; run += 1) {
+        const work = join(folder.path, `work-${run}`);
+        await mkdir(work);
+        const result = await runChild(file, work);
+        if (result.status !== 200) {
+          throw new Error(`the upload failed: ${result.status} ${result.body}`);
+        }
+        if (result.storedBytes !== result.bytes) {
+          throw new Error(`the store holds ${result.storedBytes} bytes of ${result.bytes}`);
+        }
+        console.log(
+          `  run ${run}: ${format(result.bytes / MiB)} MiB (${width}x${height} PNG) stored in ` +
+            `${format(result.seconds)} s; RSS before ${format(result.baselineRss / MiB)} MiB, ` +
+            `peak ${format(result.peakRss / MiB)} MiB, growth ${format(result.growth / MiB)} MiB`,
+        );
+        worst = Math.max(worst, result.growth / MiB);
+        await rm(work, { recursive: true, force: true });
       }
-      if (result.storedBytes !== result.bytes) {
-        throw new Error(`the store holds ${result.storedBytes} bytes of ${result.bytes}`);
-      }
-      const growth = result.growth / MiB;
-      console.log(
-        `upload of ${format(result.bytes / MiB)} MiB (${width}x${height} PNG) in ` +
-          `${format(result.seconds)} s, stored whole`,
-      );
-      console.log(
-        `  RSS before ${format(result.baselineRss / MiB)} MiB, peak ${format(result.peakRss / MiB)} MiB`,
-      );
       return checkTarget({
-        name: 'peak RSS growth',
-        figure: `${format(growth)} MiB`,
+        name: `peak RSS growth (worst of ${RUNS})`,
+        figure: `${format(worst)} MiB`,
         target: `< ${LIMIT_MIB} MiB`,
-        met: growth < LIMIT_MIB,
+        met: worst < LIMIT_MIB,
       });
     } finally {
       await folder.remove();

@@ -110,14 +110,12 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     deleted: [],
     deleteFailures: [],
   };
-  const owned = new Set<string>();
   for (const model of models) {
     for await (const row of modelImageSource(model, pageSize).images()) {
       report.rows += 1;
       const image = describeRow(model, row);
-      const identity = identityOf(image);
-      owned.add(identity);
-      if (byIdentity.has(identity)) continue;
+      // What is left in the map once every row has taken its file is what no row owns.
+      if (byIdentity.delete(identityOf(image))) continue;
       const state = await check(store, image);
       if (state === 'missing') report.missing.push(image);
       else if (state !== 'present') report.unknown.push({ image, error: state.error });
@@ -126,7 +124,6 @@ export async function gc(options: GcOptions): Promise<GcReport> {
 
   const cutoff = startedAt - gracePeriod;
   for (const file of [...byIdentity.values(), ...temporary]) {
-    if (!file.temporary && owned.has(identityOf(file.key))) continue;
     if (file.modifiedAt.getTime() > cutoff) report.recent += 1;
     else report.orphans.push(file);
   }

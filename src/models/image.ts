@@ -186,8 +186,46 @@ export abstract class Image<
 
   /** The file's URL with the `_ts=` cache-buster (no I/O). */
   locate(options: StoreOption = {}): string {
-    return resolveStore(options.store).locate(this);
+    const store = resolveStore(options.store);
+    if (!store.urlsAreStable) return store.locate(this);
+    // Pages locate the same rows over and over; the URL stays valid while the columns it is
+    // made from stay the same. Named reads only: keyed reads of dataValues cost several times more.
+    const data = this.dataValues as LocatedColumns;
+    const memo = this.#located;
+    if (
+      memo !== undefined &&
+      memo.store === store &&
+      memo.width === data.width &&
+      memo.height === data.height &&
+      memo.mimetype === data.mimetype &&
+      memo.original === data.original &&
+      memo.createdAt === data.createdAt &&
+      memo.id === data[memo.idName]
+    ) {
+      return memo.url;
+    }
+    const url = store.locate(this);
+    const idName = defaultObjectIdAttribute(this.constructor as ModelStatic<Image>);
+    // A model that computes objectId its own way may use any column: nothing is remembered.
+    if (idName !== undefined) {
+      const { width, height, mimetype, original, createdAt } = data;
+      this.#located = {
+        store,
+        width,
+        height,
+        mimetype,
+        original,
+        createdAt,
+        idName,
+        id: data[idName],
+        url,
+      };
+    }
+    return url;
   }
+
+  /** The URL `locate` made last, with the store and the column values it was made from. */
+  #located: LocatedUrl | undefined;
 
   /** `<img src="…" width="…" height="…">`, escaped. */
   toHTML(options: StoreOption = {}): string {
@@ -226,6 +264,45 @@ function objectIdError(model: ModelStatic<Image>, why: string): ObjectIdError {
     `${model.name} cannot derive objectId: ${why}. Override it, e.g. ` +
       '`override get objectId() { return BigInt(this.id) }`, returning a bigint.',
   );
+}
+
+interface LocatedColumns extends Record<string, unknown> {
+  width?: unknown;
+  height?: unknown;
+  mimetype?: unknown;
+  original?: unknown;
+  createdAt?: unknown;
+}
+
+interface LocatedUrl {
+  store: Store;
+  width: unknown;
+  height: unknown;
+  mimetype: unknown;
+  original: unknown;
+  createdAt: unknown;
+  idName: string;
+  id: unknown;
+  url: string;
+}
+
+// Compared by identity only, never called.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const defaultObjectId = Object.getOwnPropertyDescriptor(Image.prototype, 'objectId')?.get;
+
+/**
+ * The attribute the default `objectId` reads, or `undefined` when the model overrides
+ * `objectId` or has no single identity attribute.
+ */
+function defaultObjectIdAttribute(model: ModelStatic<Image>): string | undefined {
+  let prototype: object | null = model.prototype as object;
+  while (prototype !== null && prototype !== Image.prototype) {
+    const own = Object.getOwnPropertyDescriptor(prototype, 'objectId');
+    if (own !== undefined && own.get !== defaultObjectId) return undefined;
+    prototype = Object.getPrototypeOf(prototype) as object | null;
+  }
+  const names = (model as ModelStatic<Image> & typeof Image).identityAttributes();
+  return names.length === 1 ? names[0] : undefined;
 }
 
 export function escapeHtml(text: string): string {

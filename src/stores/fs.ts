@@ -201,6 +201,10 @@ export class FileSystemStore extends BaseFileSystemStore {
     this.#baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
   }
 
+  override get urlsAreStable(): boolean {
+    return true;
+  }
+
   protected override baseUrl(): string {
     return this.#baseUrl;
   }

@@ -108,6 +108,10 @@ export class MirrorStore extends Store {
     return this.primary.getFile(objectType, objectId, width, height, mimetype);
   }
 
+  override get urlsAreStable(): boolean {
+    return this.primary.urlsAreStable;
+  }
+
   override getUrl(
     objectType: string,
     objectId: bigint | number,

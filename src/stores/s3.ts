@@ -203,6 +203,11 @@ export class S3Store extends Store {
    * `publicBaseUrl + '/' + key` when `publicBaseUrl` is set; else the object's URL on the
    * endpoint: virtual-hosted style on AWS, path style with `forcePathStyle`. No I/O.
    */
+  /** URLs are computed from the options and the key alone. */
+  override get urlsAreStable(): boolean {
+    return true;
+  }
+
   override getUrl(
     objectType: string,
     objectId: bigint | number,

@@ -159,6 +159,14 @@ export abstract class Store {
   deleteListedFile?(file: ListedFile): Promise<void>;
 
   /**
+   * `true` when `getUrl` depends on its arguments alone (not on the request being served or on
+   * what is stored), so a URL once made may be reused: `Image#locate` then remembers it.
+   */
+  get urlsAreStable(): boolean {
+    return false;
+  }
+
+  /**
    * Stores the file of `image` (an original is not reproducible, a thumbnail is).
    * Like every promise-returning helper, it rejects (never throws) on a bad argument.
    */

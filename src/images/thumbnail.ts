@@ -154,16 +154,32 @@ export class DecodedImage {
    * Decodes `input` (a stream, bytes or a path).
    * @throws {NotAnImageError} when sharp cannot decode it (not an image, truncated, …).
    */
-  static async decode(input: Readable | Buffer | string, mimetype: string): Promise<DecodedImage> {
+  static async decode(
+    input: Readable | Buffer | string,
+    mimetype: string,
+    bound?: { width: number; height: number },
+  ): Promise<DecodedImage> {
     const pipeline =
       typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
     if (!(typeof input === 'string' || Buffer.isBuffer(input))) input.pipe(pipeline);
     try {
-      const { data, info } = await pipeline.rotate().raw().toBuffer({ resolveWithObject: true });
+      const upright = pipeline.rotate();
+      // At least the bound on both sides, never enlarged: every thumbnail up to it can be cut
+      // from the result, and a JPEG is shrunk while it is decoded.
+      const sized =
+        bound === undefined
+          ? upright
+          : upright.resize(bound.width, bound.height, { fit: 'outside', withoutEnlargement: true });
+      const { data, info } = await sized.raw().toBuffer({ resolveWithObject: true });
       return new DecodedImage(data, info, mimetype);
     } catch (error) {
       throw new NotAnImageError('The original image could not be decoded.', { cause: error });
     }
+  }
+
+  /** Width and height of the decoded (upright, possibly shrunk) pixels. */
+  get size(): [number, number] {
+    return [this.info.width, this.info.height];
   }
 
   /** Renders one thumbnail of exactly `width`x`height` (or within it, for `inside`). */

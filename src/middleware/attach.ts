@@ -31,6 +31,11 @@ export interface AttachWriteOptions {
   transaction?: Transaction;
 }
 
+/** What thumbnails are made with: the staged upload is read instead of the stored copy. */
+export interface ThumbnailWriteOptions extends AttachWriteOptions {
+  source?: string;
+}
+
 /** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
 export interface AttachableImageSet<I extends AttachableImage = AttachableImage> {
   readonly sequelize: {
@@ -45,9 +50,12 @@ export interface AttachableImageSet<I extends AttachableImage = AttachableImage>
       original: true;
     },
   ): Promise<I>;
-  generateThumbnail(size: ThumbnailSize, options: AttachWriteOptions): Promise<I>;
+  generateThumbnail(size: ThumbnailSize, options: ThumbnailWriteOptions): Promise<I>;
   /** Used when present: several thumbnails from one decode. */
-  generateThumbnails?(sizes: readonly ThumbnailSize[], options: AttachWriteOptions): Promise<I[]>;
+  generateThumbnails?(
+    sizes: readonly ThumbnailSize[],
+    options: ThumbnailWriteOptions,
+  ): Promise<I[]>;
 }
 
 /** The request `to` sees: after `uploadImage`, with Express's route parameters. */
@@ -160,6 +168,8 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
     queue.run(() =>
       set.sequelize.transaction(async (transaction) => {
         const write = { ...storeOption, transaction };
+        // Thumbnails come from the staged file: no read back from the store.
+        const thumbnailWrite = { ...write, source: staged.path };
         const image = await set.fromRawFile(staged.path, {
           ...write,
           width: staged.width,
@@ -169,9 +179,9 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         });
         let made: I[] = [];
         if (sizes.length > 0 && set.generateThumbnails) {
-          made = await set.generateThumbnails(sizes, write);
+          made = await set.generateThumbnails(sizes, thumbnailWrite);
         } else {
-          for (const size of sizes) made.push(await set.generateThumbnail(size, write));
+          for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
         }
         return { image, made };
       }),

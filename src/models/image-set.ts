@@ -62,7 +62,14 @@ export interface FromRawFileOptions<I extends Image = Image> extends FromFileOpt
   original?: boolean;
 }
 
-export type GenerateThumbnailOptions = ImageSetOptions & ThumbnailRenderOptions;
+export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRenderOptions {
+  /**
+   * A local file with the original's bytes (e.g. an upload just attached), read instead of the
+   * store: no download, and sharp reads a file in strips instead of holding all of it. The
+   * caller vouches that it is the original's file.
+   */
+  source?: string;
+}
 
 const ORDER: Order = [
   ['original', 'DESC'],
@@ -291,44 +298,55 @@ export abstract class BaseImageSet<I extends Image> {
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
       const original = await this.requireOriginal({ transaction });
-      let decoded: DecodedImage | undefined;
-      const results: I[] = [];
-      for (const size of sizes) {
+      const results: Array<I | undefined> = [];
+      // Sizes still to render, by their exact box: the same box asked twice is made once.
+      const pending = new Map<string, { box: { width: number; height: number }; at: number[] }>();
+      for (const [at, size] of sizes.entries()) {
         const box = thumbnailDimensions(original, size);
         // An image of the asked side first (it may be the original), then of the exact box.
         const existing =
           (size.ratio === undefined ? await this.findBySize(size, transaction) : null) ??
           (await this.findBySize(box, transaction));
         if (existing !== null) {
-          results.push(this.remember(existing, { store }) as I);
+          results[at] = this.remember(existing, { store }) as I;
           continue;
         }
-        let rendered: RenderedThumbnail;
-        if (sizes.length === 1) {
-          rendered = await renderThumbnail(
-            await original.openFile({ store, transaction }),
-            original.mimetype,
-            box.width,
-            box.height,
-            options,
-          );
-        } else {
-          decoded ??= await DecodedImage.decode(
-            await original.openFile({ store, transaction }),
-            original.mimetype,
-          );
-          rendered = await decoded.render(box.width, box.height, options);
-        }
-        results.push(
-          await this.insert(
-            { ...rendered, original: false },
-            transaction,
-            store,
-            () => rendered.data,
-          ),
-        );
+        const key = `${box.width}x${box.height}`;
+        const entry = pending.get(key) ?? { box, at: [] };
+        entry.at.push(at);
+        pending.set(key, entry);
       }
-      return results;
+      const source = () => options.source ?? original.openFile({ store, transaction });
+      let decoded: DecodedImage | undefined;
+      if (pending.size > 1) {
+        // One decode for all, shrunk while decoding to the largest box: memory follows the
+        // thumbnails' size, not the original's.
+        const boxes = [...pending.values()].map((entry) => entry.box);
+        decoded = await DecodedImage.decode(await source(), original.mimetype, {
+          width: Math.max(...boxes.map((box) => box.width)),
+          height: Math.max(...boxes.map((box) => box.height)),
+        });
+      }
+      for (const { box, at } of pending.values()) {
+        const rendered: RenderedThumbnail =
+          decoded === undefined
+            ? await renderThumbnail(
+                await source(),
+                original.mimetype,
+                box.width,
+                box.height,
+                options,
+              )
+            : await decoded.render(box.width, box.height, options);
+        const image = await this.insert(
+          { ...rendered, original: false },
+          transaction,
+          store,
+          () => rendered.data,
+        );
+        for (const index of at) results[index] = image;
+      }
+      return results as I[];
     });
   }
 

@@ -2,6 +2,7 @@
  * The Image mixin: columns, objectType and objectId defaults and overrides, size, locate and
  * toHTML; and what fromFile accepts and refuses.
  */
+import sharp from 'sharp';
 import { createReadStream } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -351,6 +352,52 @@ describe.each(databaseKinds())('Image on $name', (kind) => {
         [40, 60, 'image/jpeg'],
       ]);
       expect(await fixture.list()).toHaveLength(3);
+    });
+
+    test('generateThumbnails makes a box asked for twice once, and returns it for both', async () => {
+      const store = fixture.store;
+      const user = await models.User.create();
+      await user.picture.fromFile((await jpeg405x640()).bytes, { store });
+      const made = await user.picture.generateThumbnails(
+        [{ width: 100 }, { height: 50 }, { width: 100 }],
+        { store },
+      );
+      expect(made[0]).toBe(made[2]);
+      expect(made.map((image) => image.size)).toEqual([
+        [100, 158],
+        [31, 50],
+        [100, 158],
+      ]);
+      expect(await user.picture.count()).toBe(3);
+    });
+
+    test('thumbnails are made from `source` when given, not from the store', async () => {
+      const store = fixture.store;
+      const user = await models.User.create();
+      await user.picture.fromFile((await jpeg405x640()).bytes, { store });
+      const dir = await makeTempDir('thumbnail-source');
+      try {
+        // A red image of the same size stands in for the stored original.
+        const red = join(dir.path, 'red.jpg');
+        await sharp({ create: { width: 405, height: 640, channels: 3, background: '#ff0000' } })
+          .jpeg()
+          .toFile(red);
+        const [one] = await user.picture.generateThumbnails([{ width: 40 }], {
+          store,
+          source: red,
+        });
+        const [a, b] = await user.picture.generateThumbnails([{ width: 20 }, { width: 10 }], {
+          store,
+          source: red,
+        });
+        for (const thumbnail of [one, a, b]) {
+          const { dominant } = await sharp(await thumbnail!.makeBlob({ store })).stats();
+          expect(dominant.r).toBeGreaterThan(200);
+          expect(dominant.g).toBeLessThan(60);
+        }
+      } finally {
+        await dir.remove();
+      }
     });
   });
 });

@@ -182,6 +182,23 @@ describe('the sharp pipeline', () => {
     });
   });
 
+  test('DecodedImage shrinks to the bound while decoding, never below a box it must cut', async () => {
+    const large = await sharp({
+      create: { width: 1600, height: 1200, channels: 3, background: '#3366cc' },
+    })
+      .jpeg()
+      .toBuffer();
+    const bounded = await DecodedImage.decode(large, 'image/jpeg', { width: 200, height: 150 });
+    const full = await DecodedImage.decode(large, 'image/jpeg');
+    expect(bounded.size).toEqual([200, 150]);
+    expect(full.size).toEqual([1600, 1200]);
+    const thumbnail = await bounded.render(200, 150);
+    expect([thumbnail.width, thumbnail.height]).toEqual([200, 150]);
+    // A bound larger than the image never enlarges it.
+    const small = await DecodedImage.decode(large, 'image/jpeg', { width: 4000, height: 3000 });
+    expect(small.size).toEqual([1600, 1200]);
+  });
+
   test('DecodedImage decodes once and cuts several oriented thumbnails', async () => {
     const sample = await jpegOrientation6();
     const decoded = await DecodedImage.decode(sample.bytes, sample.mimetype);

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sequelize } from 'sequelize';
-import { ImageAttachError, storeFromUrl } from '../../src/index.js';
+import { ImageAttachError, recoverStagedFiles, storeFromUrl } from '../../src/index.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { isNewDatabase, openDatabase, redactUrl } from './database.js';
@@ -21,6 +21,14 @@ async function start(config: AppConfig): Promise<{ server: Server; sequelize: Se
   if (fresh) {
     console.log('First start: adding a few people and an album…');
     await seed(sequelize, models, store);
+  }
+  // A crash between a commit and the copy of a replaced image's new bytes leaves them staged;
+  // put them in place before serving (see the README's Models section).
+  if (store.listFiles !== undefined) {
+    const recovered = await recoverStagedFiles({ sequelize, store });
+    if (recovered.recovered.length > 0) {
+      console.log(`Recovered ${recovered.recovered.length} image file(s) staged before a crash.`);
+    }
   }
   const app = createApp({
     sequelize,

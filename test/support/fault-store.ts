@@ -190,20 +190,28 @@ function toStream(file: FileInput): Readable {
   return Readable.from(chunks, { objectMode: false });
 }
 
-/** Passes `limit` bytes through, then fails with {@link InjectedFault}. */
+/**
+ * Passes `limit` bytes through, then fails with {@link InjectedFault}, as a disk or a connection
+ * failing mid-file does: the reader gets the first bytes, then the error.
+ */
 function cutAfter(source: Readable, limit: number, operation: FaultOperation, key: ImageKey) {
   let passed = 0;
   const cut = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       const room = limit - passed;
+      if (room <= 0) {
+        callback(); // cut already: the rest never arrives
+        return;
+      }
       if (chunk.length < room) {
         passed += chunk.length;
         callback(null, chunk);
         return;
       }
-      if (room > 0) this.push(chunk.subarray(0, room));
       passed = limit;
-      callback(new InjectedFault(operation, key));
+      callback(null, chunk.subarray(0, room));
+      // After the reader has had the bytes before the cut.
+      setImmediate(() => cut.destroy(new InjectedFault(operation, key)));
     },
   });
   source.on('error', (error) => cut.destroy(error));

@@ -13,6 +13,7 @@ import type {
   Transaction,
   WhereOptions,
 } from 'sequelize';
+import { Op } from 'sequelize';
 import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
@@ -169,6 +170,36 @@ export abstract class BaseImageSet<I extends Image> {
   }
 
   /**
+   * The image a thumbnail request is answered with, in one query: one with the asked side (it
+   * may be the original) first, as the original does, else one of the exact box.
+   */
+  private async findExisting(
+    size: ThumbnailSize,
+    box: { width: number; height: number },
+    transaction: Transaction,
+  ): Promise<I | null> {
+    const side =
+      size.width !== undefined
+        ? { width: size.width }
+        : size.height !== undefined
+          ? { height: size.height }
+          : undefined;
+    const candidates = await this.model.findAll({
+      where: this.where(side === undefined ? box : { [Op.or]: [side, box] }),
+      order: ORDER,
+      transaction,
+    });
+    const matches = (image: I, wanted: { width?: number; height?: number }) =>
+      (wanted.width === undefined || image.width === wanted.width) &&
+      (wanted.height === undefined || image.height === wanted.height);
+    return (
+      (side === undefined ? undefined : candidates.find((image) => matches(image, side))) ??
+      candidates.find((image) => matches(image, box)) ??
+      null
+    );
+  }
+
+  /**
    * Attaches a file without probing it: the caller vouches for its size and type. As an
    * original (the default) it replaces the whole set, thumbnails included, at commit.
    */
@@ -304,9 +335,7 @@ export abstract class BaseImageSet<I extends Image> {
       for (const [at, size] of sizes.entries()) {
         const box = thumbnailDimensions(original, size);
         // An image of the asked side first (it may be the original), then of the exact box.
-        const existing =
-          (size.ratio === undefined ? await this.findBySize(size, transaction) : null) ??
-          (await this.findBySize(box, transaction));
+        const existing = await this.findExisting(size, box, transaction);
         if (existing !== null) {
           results[at] = this.remember(existing, { store }) as I;
           continue;
@@ -316,7 +345,7 @@ export abstract class BaseImageSet<I extends Image> {
         entry.at.push(at);
         pending.set(key, entry);
       }
-      const source = () => options.source ?? original.openFile({ store, transaction });
+      const source = () => options.source ?? original.openSource({ store, transaction });
       let decoded: DecodedImage | undefined;
       if (pending.size > 1) {
         // One decode for all, shrunk while decoding to the largest box: memory follows the

@@ -3,6 +3,7 @@
  * file. Users subclass {@link Image} with their own primary key column(s) pointing at the
  * parent, spread {@link imageAttributes} into `init`, and attach it with `imageAttachment`.
  */
+import { access, constants } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   DataTypes,
@@ -13,7 +14,7 @@ import {
   type Transaction,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
-import { ObjectIdError } from '../errors.js';
+import { ImageNotFoundError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { clsTransaction, stagedKeyOf } from './transaction-files.js';
@@ -175,6 +176,30 @@ export abstract class Image<
     if (staged === undefined) return store.open(this);
     const { objectType, objectId, width, height, mimetype } = staged;
     return store.getFile(objectType, objectId, width, height, mimetype);
+  }
+
+  /**
+   * The stored file as sharp reads it fastest: its path when the store keeps it on this
+   * machine, else an open stream. Rejects with `ImageNotFoundError` when it is missing.
+   */
+  async openSource(options: ImageReadOptions = {}): Promise<string | Readable> {
+    const store = resolveStore(options.store);
+    if (store.localPath === undefined) return this.openFile(options);
+    const transaction =
+      options.transaction === undefined
+        ? clsTransaction((this.constructor as ModelStatic<Image>).sequelize!)
+        : options.transaction;
+    const key =
+      (transaction === null || transaction === undefined
+        ? undefined
+        : stagedKeyOf(transaction, store, this)) ?? this;
+    const path = store.localPath(key.objectType, key.objectId, key.width, key.height, key.mimetype);
+    try {
+      await access(path, constants.R_OK);
+    } catch (error) {
+      throw new ImageNotFoundError(path, { cause: error });
+    }
+    return path;
   }
 
   /** The stored file's bytes. */

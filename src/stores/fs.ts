@@ -154,6 +154,16 @@ export abstract class BaseFileSystemStore extends Store {
     }
   }
 
+  override localPath(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): string {
+    return this.filePath(validateImageKey(objectType, objectId, width, height, mimetype));
+  }
+
   override async statFile(
     objectType: string,
     objectId: bigint | number,

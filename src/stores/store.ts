@@ -132,6 +132,19 @@ export abstract class Store {
   ): Promise<void>;
 
   /**
+   * Optional: the path of a file on this machine, for readers such as sharp that read a file
+   * faster than a stream. No I/O: the file may be missing. Stores without local files leave
+   * it out.
+   */
+  localPath?(
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+  ): string;
+
+  /**
    * Optional: the size of a stored file, or `undefined` when there is none. Migration uses it
    * to skip and verify copies; stores that cannot tell cheaply leave it out.
    */

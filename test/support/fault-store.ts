@@ -199,10 +199,8 @@ function cutAfter(source: Readable, limit: number, operation: FaultOperation, ke
   const cut = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       const room = limit - passed;
-      if (room <= 0) {
-        callback(); // cut already: the rest never arrives
-        return;
-      }
+      // Cut already: the rest never arrives, and the stream never ends cleanly.
+      if (room <= 0) return;
       if (chunk.length < room) {
         passed += chunk.length;
         callback(null, chunk);
@@ -212,6 +210,9 @@ function cutAfter(source: Readable, limit: number, operation: FaultOperation, ke
       callback(null, chunk.subarray(0, room));
       // After the reader has had the bytes before the cut.
       setImmediate(() => cut.destroy(new InjectedFault(operation, key)));
+    },
+    flush(callback) {
+      if (passed < limit) callback();
     },
   });
   source.on('error', (error) => cut.destroy(error));

@@ -38,7 +38,7 @@ async function send(listener: Parameters<typeof createServer>[1], raw: string): 
         chunks.push(chunk);
         clearTimeout(quiet);
         // Keep-alive connections stay open: stop once the server has said nothing for a while.
-        quiet = setTimeout(done, 300);
+        quiet = setTimeout(done, 1000);
       });
       socket.on('end', done);
       socket.on('error', (error) => (chunks.length > 0 ? done() : reject(error)));

@@ -18,6 +18,10 @@ import { postFile, runPool } from './support/multipart.js';
 /** Uploads per side over all rounds, so each round posts UPLOADS / rounds (40 at 5 rounds). */
 const UPLOADS = Number(process.env.BENCH_UPLOAD_COUNT ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 1);
+/** BENCH_UPLOAD_VERIFY=0 skips the full decode check, to show what the rest of the path costs. */
+const VERIFY = process.env.BENCH_UPLOAD_VERIFY !== '0';
+/** BENCH_UPLOAD_FSYNC=0 lets the store skip fsync, as the baseline's rename does. */
+const FSYNC = process.env.BENCH_UPLOAD_FSYNC !== '0';
 const ROUNDS = defaultRounds();
 const PER_ROUND = Math.max(1, Math.ceil(UPLOADS / ROUNDS));
 const WARMUP = 4;
@@ -41,7 +45,11 @@ export const upload: Benchmark = {
   async run() {
     const folder = await tempFolder('bench-upload');
     const sequelize = await openDatabase(folder.path);
-    const store = new FileSystemStore({ path: join(folder.path, 'store'), baseUrl: 'http://x/' });
+    const store = new FileSystemStore({
+      path: join(folder.path, 'store'),
+      baseUrl: 'http://x/',
+      fsync: FSYNC,
+    });
     const staging = join(folder.path, 'staging');
     const baselineRoot = join(folder.path, 'baseline');
     await mkdir(staging);
@@ -56,7 +64,7 @@ export const upload: Benchmark = {
     const ours = express();
     ours.post(
       '/albums/:id/photo',
-      uploadImage({ field: 'photo', tmpDir: staging }),
+      uploadImage({ field: 'photo', tmpDir: staging, verify: VERIFY }),
       attachImage({
         to: async (req) => (await Album.findByPk(Number(req.params.id)))?.photo,
         store,

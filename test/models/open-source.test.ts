@@ -63,7 +63,8 @@ describe.each(storeKinds())('Image#openSource on the $name store', (kind) => {
     const user = await models.User.create();
     await user.picture.fromFile(first, { store });
     const second = Buffer.concat([first.subarray(0, first.length - 2), Buffer.from([0xff, 0xd9])]);
-    second[first.length - 100] ^= 0xff; // other bytes, same size and type
+    const at = first.length - 100;
+    second.writeUInt8(second.readUInt8(at) ^ 0xff, at); // other bytes, same size and type
     await database.sequelize.transaction(async (transaction) => {
       const replaced = await user.picture.fromRawFile(second, {
         store,

@@ -3,6 +3,7 @@
  * them (EXIF orientation applied, first frame only, metadata stripped, vectors to PNG).
  */
 import type { Readable } from 'node:stream';
+import { pipeline as feed } from 'node:stream/promises';
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 import { NotAnImageError } from '../errors.js';
 import { describe } from '../stores/keys.js';
@@ -161,7 +162,7 @@ export class DecodedImage {
   ): Promise<DecodedImage> {
     const pipeline =
       typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
-    if (!(typeof input === 'string' || Buffer.isBuffer(input))) input.pipe(pipeline);
+    const fed = feedFrom(input, pipeline);
     try {
       const upright = pipeline.rotate();
       // At least the bound on both sides, never enlarged: every thumbnail up to it can be cut
@@ -170,9 +171,13 @@ export class DecodedImage {
         bound === undefined
           ? upright
           : upright.resize(bound.width, bound.height, { fit: 'outside', withoutEnlargement: true });
-      const { data, info } = await sized.raw().toBuffer({ resolveWithObject: true });
+      const [{ data, info }] = await Promise.all([
+        sized.raw().toBuffer({ resolveWithObject: true }),
+        fed.done,
+      ]);
       return new DecodedImage(data, info, mimetype);
     } catch (error) {
+      if (fed.failed(error)) throw error;
       throw new NotAnImageError('The original image could not be decoded.', { cause: error });
     }
   }
@@ -239,7 +244,7 @@ export async function renderThumbnail(
 ): Promise<RenderedThumbnail> {
   const isStream = !(typeof input === 'string' || Buffer.isBuffer(input));
   const source = isStream ? sharp(SOURCE) : sharp(input, SOURCE);
-  if (isStream) input.pipe(source);
+  const fed = feedFrom(input, source);
   const format = thumbnailFormat(mimetype, options.format);
   const pipeline = encode(
     source.rotate().resize(width, height, { fit: options.fit ?? 'fill' }),
@@ -247,13 +252,38 @@ export async function renderThumbnail(
     options.quality,
   );
   try {
-    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    const [{ data, info }] = await Promise.all([
+      pipeline.toBuffer({ resolveWithObject: true }),
+      fed.done,
+    ]);
     return { data, width: info.width, height: info.height, mimetype: MIMETYPE_OF_FORMAT[format] };
   } catch (error) {
+    if (fed.failed(error)) throw error;
     throw new NotAnImageError('The thumbnail could not be made from the original.', {
       cause: error,
     });
   } finally {
     if (isStream) input.destroy();
   }
+}
+
+/**
+ * Feeds a stream into sharp. A stream that fails half-way (a store read cut off) then rejects
+ * `done` with its own error, instead of an unhandled 'error' event that ends the process.
+ */
+function feedFrom(
+  input: Readable | Buffer | string,
+  target: Sharp,
+): { done: Promise<void>; failed: (error: unknown) => boolean } {
+  if (typeof input === 'string' || Buffer.isBuffer(input)) {
+    return { done: Promise.resolve(), failed: () => false };
+  }
+  let readError: unknown;
+  const done = feed(input, target).catch((error: unknown) => {
+    readError = error;
+    throw error;
+  });
+  // Awaited with the output; this only keeps a failure before that from going unhandled.
+  done.catch(() => undefined);
+  return { done, failed: (error) => readError !== undefined && error === readError };
 }

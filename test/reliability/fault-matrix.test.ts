@@ -28,10 +28,12 @@ interface FaultPoint {
   readonly name: string;
   /**
    * What the caller sees when the fault fires: a failure that changed nothing, success (files
-   * of deleted rows may stay), or a failure although the database committed (the work after
-   * the commit is left to `recoverStagedFiles` and `gc`).
+   * of deleted rows may stay), a failure although the database committed (the work after the
+   * commit is left to `recoverStagedFiles` and `gc`), or, for a fault that may hit before or
+   * after the commit, either a failure that changed nothing or a success completed by
+   * `recoverStagedFiles`.
    */
-  readonly outcome: 'fails' | 'succeeds' | 'fails-but-committed';
+  readonly outcome: 'fails' | 'succeeds' | 'fails-but-committed' | 'fails-or-recovers';
   arm(store: FaultStore, commits: CommitFaults): void;
   fired(store: FaultStore, commits: CommitFaults): boolean;
 }
@@ -47,6 +49,19 @@ const FAULT_POINTS: readonly FaultPoint[] = [
     name: 'store write fails mid-stream',
     outcome: 'fails',
     arm: (store) => store.fail({ operation: 'putFile', match: notBackup, afterBytes: 100 }),
+    fired: (store) => store.faults > 0,
+  },
+  {
+    // A stream that errors after 100 bytes must fail the render, not make half a thumbnail.
+    // Reads of images (a thumbnail's original), not of the staged copies moved after a commit.
+    name: 'store read fails mid-stream',
+    outcome: 'fails-or-recovers',
+    arm: (store) =>
+      store.fail({
+        operation: 'getFile',
+        match: (key) => notBackup(key) && !key.objectType.startsWith(STAGED_PREFIX),
+        afterBytes: 100,
+      }),
     fired: (store) => store.faults > 0,
   },
   {
@@ -146,7 +161,13 @@ describe.each(CASES)('fault matrix on $name', ({ database: kind, storeKind }) =>
             tally.cases += 1;
             if (fired) tally.fired += 1;
 
-            const outcome = fired ? point.outcome : 'succeeds';
+            const outcome = !fired
+              ? 'succeeds'
+              : point.outcome !== 'fails-or-recovers'
+                ? point.outcome
+                : error === undefined
+                  ? 'recovers'
+                  : 'fails';
             if (outcome === 'fails') {
               tally.failed += 1;
               expect(error, 'the operation must fail').toBeDefined();
@@ -158,9 +179,9 @@ describe.each(CASES)('fault matrix on $name', ({ database: kind, storeKind }) =>
             }
             if (outcome === 'succeeds' && error !== undefined) expect.fail(`${error as Error}`);
             expect(error === undefined, 'fails exactly when the answer is lost').toBe(
-              outcome === 'succeeds',
+              outcome !== 'fails-but-committed',
             );
-            if (outcome === 'fails-but-committed') {
+            if (outcome === 'fails-but-committed' || outcome === 'recovers') {
               // What a restarting application runs first.
               const recovery = await recoverStagedFiles({
                 sequelize: db.sequelize,
@@ -174,7 +195,8 @@ describe.each(CASES)('fault matrix on $name', ({ database: kind, storeKind }) =>
             // replaced files, whose delete failed the same way).
             const gone = new Set([...before.rows.keys()].filter((identity) => !rows.has(identity)));
             const deleteFailed = fired && point.name === 'post-commit delete fails';
-            const leftOver = deleteFailed || outcome === 'fails-but-committed';
+            const leftOver =
+              deleteFailed || outcome === 'fails-but-committed' || outcome === 'recovers';
             await vi.waitFor(() => {
               if (deleteFailed) expect(warnings.length).toBeGreaterThan(0);
             });

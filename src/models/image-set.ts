@@ -13,7 +13,6 @@ import type {
   Transaction,
   WhereOptions,
 } from 'sequelize';
-import { Op } from 'sequelize';
 import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
@@ -170,36 +169,6 @@ export abstract class BaseImageSet<I extends Image> {
   }
 
   /**
-   * The image a thumbnail request is answered with, in one query: one with the asked side (it
-   * may be the original) first, as the original does, else one of the exact box.
-   */
-  private async findExisting(
-    size: ThumbnailSize,
-    box: { width: number; height: number },
-    transaction: Transaction,
-  ): Promise<I | null> {
-    const side =
-      size.width !== undefined
-        ? { width: size.width }
-        : size.height !== undefined
-          ? { height: size.height }
-          : undefined;
-    const candidates = await this.model.findAll({
-      where: this.where(side === undefined ? box : { [Op.or]: [side, box] }),
-      order: ORDER,
-      transaction,
-    });
-    const matches = (image: I, wanted: { width?: number; height?: number }) =>
-      (wanted.width === undefined || image.width === wanted.width) &&
-      (wanted.height === undefined || image.height === wanted.height);
-    return (
-      (side === undefined ? undefined : candidates.find((image) => matches(image, side))) ??
-      candidates.find((image) => matches(image, box)) ??
-      null
-    );
-  }
-
-  /**
    * Attaches a file without probing it: the caller vouches for its size and type. As an
    * original (the default) it replaces the whole set, thumbnails included, at commit.
    */
@@ -328,15 +297,19 @@ export abstract class BaseImageSet<I extends Image> {
     const store = resolveStore(options.store);
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
-      const original = await this.requireOriginal({ transaction });
+      // The whole set in one query (a set is an original and a few thumbnails): the original,
+      // and every size already made, without a query per size.
+      const images = await this.model.findAll({ where: this.where(), order: ORDER, transaction });
+      const original = images.find((image) => image.original);
+      if (original === undefined) throw new NoOriginalImageError();
       const results: Array<I | undefined> = [];
       // Sizes still to render, by their exact box: the same box asked twice is made once.
       const pending = new Map<string, { box: { width: number; height: number }; at: number[] }>();
       for (const [at, size] of sizes.entries()) {
         const box = thumbnailDimensions(original, size);
         // An image of the asked side first (it may be the original), then of the exact box.
-        const existing = await this.findExisting(size, box, transaction);
-        if (existing !== null) {
+        const existing = findExisting(images, size, box);
+        if (existing !== undefined) {
           results[at] = this.remember(existing, { store }) as I;
           continue;
         }
@@ -399,4 +372,28 @@ export abstract class BaseImageSet<I extends Image> {
     const original = await this.original(options);
     return original === null ? '' : original.toHTML(options);
   }
+}
+
+/**
+ * The image a thumbnail request is answered with, as the original does: one with the asked
+ * side first (it may be the original), else one of the exact box.
+ */
+function findExisting<I extends Image>(
+  images: readonly I[],
+  size: ThumbnailSize,
+  box: { width: number; height: number },
+): I | undefined {
+  const matches = (image: I, wanted: { width?: number; height?: number }) =>
+    (wanted.width === undefined || image.width === wanted.width) &&
+    (wanted.height === undefined || image.height === wanted.height);
+  const side =
+    size.width !== undefined
+      ? { width: size.width }
+      : size.height !== undefined
+        ? { height: size.height }
+        : undefined;
+  return (
+    (side === undefined ? undefined : images.find((image) => matches(image, side))) ??
+    images.find((image) => matches(image, box))
+  );
 }

@@ -17,7 +17,7 @@ import { resolveStore } from '../context.js';
 import { ImageNotFoundError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
-import { clsTransaction, stagedKeyOf } from './transaction-files.js';
+import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
   /**
@@ -165,17 +165,9 @@ export abstract class Image<
   /** Opens the stored file; rejects with `ImageNotFoundError` when it is missing. */
   openFile(options: ImageReadOptions = {}): Promise<Readable> {
     const store = resolveStore(options.store);
-    const transaction =
-      options.transaction === undefined
-        ? clsTransaction((this.constructor as ModelStatic<Image>).sequelize!)
-        : options.transaction;
-    const staged =
-      transaction === null || transaction === undefined
-        ? undefined
-        : stagedKeyOf(transaction, store, this);
-    if (staged === undefined) return store.open(this);
-    const { objectType, objectId, width, height, mimetype } = staged;
-    return store.getFile(objectType, objectId, width, height, mimetype);
+    const key = this.#readKey(store, options);
+    if (key === this) return store.open(this);
+    return store.getFile(key.objectType, key.objectId, key.width, key.height, key.mimetype);
   }
 
   /**
@@ -185,14 +177,7 @@ export abstract class Image<
   async openSource(options: ImageReadOptions = {}): Promise<string | Readable> {
     const store = resolveStore(options.store);
     if (store.localPath === undefined) return this.openFile(options);
-    const transaction =
-      options.transaction === undefined
-        ? clsTransaction((this.constructor as ModelStatic<Image>).sequelize!)
-        : options.transaction;
-    const key =
-      (transaction === null || transaction === undefined
-        ? undefined
-        : stagedKeyOf(transaction, store, this)) ?? this;
+    const key = this.#readKey(store, options);
     const path = store.localPath(key.objectType, key.objectId, key.width, key.height, key.mimetype);
     try {
       await access(path, constants.R_OK);
@@ -200,6 +185,16 @@ export abstract class Image<
       throw new ImageNotFoundError(path, { cause: error });
     }
     return path;
+  }
+
+  /** Where this image's bytes are read from: the staged copy while its transaction has one. */
+  #readKey(store: Store, options: ImageReadOptions): FileKey | this {
+    const transaction =
+      options.transaction === undefined
+        ? clsTransaction((this.constructor as ModelStatic<Image>).sequelize!)
+        : options.transaction;
+    if (transaction === null || transaction === undefined) return this;
+    return stagedKeyOf(transaction, store, this) ?? this;
   }
 
   /** The stored file's bytes. */

@@ -19,6 +19,7 @@ import {
   type ListedFile,
   type ListFilesOptions,
   type StoredFileStat,
+  watchSource,
 } from './store.js';
 
 export interface FileSystemStoreOptions {
@@ -89,9 +90,7 @@ export abstract class BaseFileSystemStore extends Store {
       dirname(target),
       `.${basename(target)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`,
     );
-    let sourceError: unknown;
-    const onSourceError = (error: unknown) => (sourceError ??= error);
-    if (!(file instanceof Uint8Array)) file.once('error', onSourceError);
+    const source = watchSource(file);
     try {
       await mkdir(dirname(target), { recursive: true });
       if (file instanceof Uint8Array) {
@@ -102,10 +101,10 @@ export abstract class BaseFileSystemStore extends Store {
       await rename(temp, target);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
-      if (error === sourceError) throw error;
+      if (source.failed) throw source.error;
       throw new StoreError(`Could not write ${target}.`, target, { cause: error });
     } finally {
-      if (!(file instanceof Uint8Array)) file.off('error', onSourceError);
+      source.stop();
     }
   }
 

@@ -35,6 +35,7 @@ import {
   type ListedFile,
   type ListFilesOptions,
   type StoredFileStat,
+  watchSource,
 } from './store.js';
 import { deleteListedObject, listS3Store } from './s3-listing.js';
 
@@ -151,9 +152,7 @@ export class S3Store extends Store {
     assertFileInput(file);
     const key = this.objectKey(objectType, objectId, width, height, mimetype);
     const storageClass = reproducible ? this.thumbnailStorageClass : this.storageClass;
-    let sourceError: Error | undefined;
-    const onSourceError = (error: Error) => (sourceError ??= error);
-    if (!(file instanceof Uint8Array)) file.once('error', onSourceError);
+    const source = watchSource(file);
     log('put %s/%s', this.bucket, key);
     try {
       const upload = new Upload({
@@ -173,10 +172,10 @@ export class S3Store extends Store {
       });
       await upload.done();
     } catch (error) {
-      if (sourceError !== undefined) throw sourceError;
+      if (source.failed) throw source.error;
       throw s3Error(error, key, 'store');
     } finally {
-      if (!(file instanceof Uint8Array)) file.off('error', onSourceError);
+      source.stop();
     }
   }
 

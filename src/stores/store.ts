@@ -256,6 +256,34 @@ export abstract class Store {
 /** The methods every store must implement. */
 const PRIMITIVES = ['putFile', 'getFile', 'getUrl', 'deleteFile'] as const;
 
+/** The first error of a `putFile` input, watched while a store writes it. */
+export interface SourceWatch {
+  /** Whether the input stream failed (the caller's failure, not the backend's). */
+  readonly failed: boolean;
+  readonly error: unknown;
+  /** Stops watching; call it when the write is over. */
+  stop(): void;
+}
+
+/**
+ * Watches a `putFile` input for errors, so that a store can rethrow the caller's own failure
+ * as it is and wrap only its backend's in a `StoreError`.
+ */
+export function watchSource(file: FileInput): SourceWatch {
+  const watch = { failed: false, error: undefined as unknown, stop: () => undefined };
+  if (file instanceof Uint8Array) return watch;
+  const onError = (error: unknown) => {
+    if (watch.failed) return;
+    watch.failed = true;
+    watch.error = error;
+  };
+  file.once('error', onError);
+  watch.stop = () => {
+    file.off('error', onError);
+  };
+  return watch;
+}
+
 /** Checks what `putFile` may be given; `TypeError` naming `file`. */
 export function assertFileInput(file: unknown): asserts file is FileInput {
   if (!(file instanceof Readable) && !(file instanceof Uint8Array)) {

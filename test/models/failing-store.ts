@@ -1,73 +1,35 @@
 /**
- * A real store with failures switched on at will: it forwards to the store it wraps, except
- * that puts or deletes fail while asked to. Used to test what the models do when a store
- * fails; everything else happens in the real store.
+ * A real store with failures switched on at will: every put, or every delete, fails while its
+ * switch is on. The switches are shorthands for {@link FaultStore} rules.
  */
-import type { Readable } from 'node:stream';
-import {
-  OrphanFileWarning,
-  Store,
-  StoreError,
-  type FileInput,
-  type ListedFile,
-  type ListFilesOptions,
-} from '../../src/index.js';
+import { OrphanFileWarning } from '../../src/index.js';
+import { FaultStore, type FaultOperation } from '../support/fault-store.js';
 
-export class FailingStore extends Store {
-  failPuts = false;
-  failDeletes = false;
+export class FailingStore extends FaultStore {
+  #failing = new Set<FaultOperation>();
 
-  constructor(readonly inner: Store) {
-    super();
+  get failPuts(): boolean {
+    return this.#failing.has('putFile');
   }
 
-  override async putFile(
-    file: FileInput,
-    objectType: string,
-    objectId: bigint | number,
-    width: number,
-    height: number,
-    mimetype: string,
-    reproducible: boolean,
-  ): Promise<void> {
-    if (this.failPuts) throw new StoreError('put failed on purpose', objectType);
-    await this.inner.putFile(file, objectType, objectId, width, height, mimetype, reproducible);
+  set failPuts(on: boolean) {
+    this.#switch('putFile', on);
   }
 
-  override getFile(
-    objectType: string,
-    objectId: bigint | number,
-    width: number,
-    height: number,
-    mimetype: string,
-  ): Promise<Readable> {
-    return this.inner.getFile(objectType, objectId, width, height, mimetype);
+  get failDeletes(): boolean {
+    return this.#failing.has('deleteFile');
   }
 
-  override getUrl(
-    objectType: string,
-    objectId: bigint | number,
-    width: number,
-    height: number,
-    mimetype: string,
-  ): string {
-    return this.inner.getUrl(objectType, objectId, width, height, mimetype);
+  set failDeletes(on: boolean) {
+    this.#switch('deleteFile', on);
   }
 
-  override async deleteFile(
-    objectType: string,
-    objectId: bigint | number,
-    width: number,
-    height: number,
-    mimetype: string,
-  ): Promise<void> {
-    if (this.failDeletes) throw new StoreError('delete failed on purpose', objectType);
-    await this.inner.deleteFile(objectType, objectId, width, height, mimetype);
-  }
-
-  override listFiles(options?: ListFilesOptions): AsyncIterable<ListedFile> {
-    if (this.inner.listFiles === undefined) throw new TypeError('the inner store cannot list');
-    return this.inner.listFiles(options);
+  #switch(operation: FaultOperation, on: boolean): void {
+    this.clear(operation);
+    this.#failing.delete(operation);
+    if (!on) return;
+    this.#failing.add(operation);
+    this.fail({ operation, times: Infinity });
   }
 }
 

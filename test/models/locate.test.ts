@@ -11,6 +11,7 @@ import {
   imageAttributes,
   MirrorStore,
 } from '../../src/index.js';
+import { S3Store } from '../../src/s3.js';
 
 const sequelize = new Sequelize('sqlite::memory:', { logging: false });
 
@@ -87,6 +88,15 @@ describe('Image#locate', () => {
     const mirror = new MirrorStore({ primary: other, mirrors: [store] });
     expect(mirror.urlsAreStable).toBe(true);
     expect(image.locate({ store: mirror })).toBe(image.locate({ store: other }));
+  });
+
+  test('remembers S3 URLs, which depend on the key alone', () => {
+    const s3 = new S3Store({ bucket: 'photos', region: 'eu-west-1' });
+    expect(s3.urlsAreStable).toBe(true);
+    const image = avatar();
+    const url = image.locate({ store: s3 });
+    expect(url).toBe(s3.locate(image));
+    expect(image.locate({ store: s3 })).toBe(url);
   });
 
   test('asks a store whose URLs depend on the request every time', () => {

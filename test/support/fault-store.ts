@@ -70,9 +70,10 @@ export class FaultStore extends Store {
     return this;
   }
 
-  /** Removes every rule. */
-  clear(): this {
-    this.#rules = [];
+  /** Removes every rule, or every rule of one operation. */
+  clear(operation?: FaultOperation): this {
+    this.#rules =
+      operation === undefined ? [] : this.#rules.filter((rule) => rule.operation !== operation);
     return this;
   }
 

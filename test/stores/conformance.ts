@@ -242,6 +242,22 @@ export function testStore(
       );
     });
 
+    it('passes the input stream’s own error to the caller as it is, not as a store failure', async () => {
+      const { store } = get();
+      const type = uniqueType();
+      const failure = new Error('the client went away');
+      const source = new Readable({
+        read() {
+          this.push(Buffer.alloc(16 * 1024, 2));
+          setImmediate(() => this.destroy(failure));
+        },
+      });
+      await expect(store.putFile(source, type, 9, 3, 3, 'image/png', false)).rejects.toBe(failure);
+      await expect(store.getFile(type, 9, 3, 3, 'image/png')).rejects.toBeInstanceOf(
+        ImageNotFoundError,
+      );
+    });
+
     it('refuses object types that are not one path segment', async () => {
       const { store } = get();
       for (const bad of ['', '.', '..', 'a/b', 'a\\b', 'a\0b']) {

@@ -17,7 +17,8 @@ export interface DecodeAnswer {
   id: number;
   /** The decoder's message when it failed; absent when the image decoded. */
   error?: string;
-  /** CPU microseconds this process has used, and its peak RSS in bytes, after the job. */
+  /** CPU microseconds this process has used, and its peak RSS in bytes, after the job (job 0:
+   * after starting). */
   cpu: number;
   maxRss: number;
 }
@@ -29,18 +30,17 @@ sharp.concurrency(1);
 
 process.on('message', (job: DecodeJob) => {
   void decode(job.path).then((error) => {
-    const { user, system } = process.cpuUsage();
-    const answer: DecodeAnswer = {
-      id: job.id,
-      ...(error === undefined ? {} : { error }),
-      cpu: user + system,
-      maxRss: process.resourceUsage().maxRSS * 1024,
-    };
-    process.send?.(answer);
+    process.send?.({ ...usage(job.id), ...(error === undefined ? {} : { error }) });
   });
 });
 process.on('disconnect', () => process.exit(0));
-process.send?.('ready');
+// Job 0: started, with what loading took, so that it is not counted against the first decode.
+process.send?.(usage(0));
+
+function usage(id: number): DecodeAnswer {
+  const { user, system } = process.cpuUsage();
+  return { id, cpu: user + system, maxRss: process.resourceUsage().maxRSS * 1024 };
+}
 
 /**
  * Decodes every pixel of every frame, in strips (`sequentialRead`), into an 8×8 result, so

@@ -14,6 +14,9 @@ import type { ProcessingQueue } from './queue.js';
 export type DecodeOutcome =
   { outcome: 'decoded' } | { outcome: 'failed'; message: string } | { outcome: 'timeout' };
 
+/** A decode's outcome with the child's CPU microseconds for it, when the child answered. */
+type DecodeResult = DecodeOutcome & { cpu?: number; maxRss?: number };
+
 /** Milliseconds a new child may take to load sharp before it counts as failed to start. */
 const START_TIMEOUT = 30_000;
 
@@ -30,7 +33,11 @@ let exitHookAdded = false;
 /** One child process and the job it runs. */
 class Decoder {
   #jobs = 0;
-  private constructor(readonly child: ChildProcess) {}
+  private constructor(
+    readonly child: ChildProcess,
+    /** The child's CPU microseconds so far. */
+    private cpu: number,
+  ) {}
 
   /** Forks a child and resolves once it has loaded sharp. */
   static start(): Promise<Decoder> {
@@ -61,12 +68,13 @@ class Decoder {
       };
       const onExit = (code: number | null, signal: string | null) =>
         fail(new Error(`The decoder process exited on start (${signal ?? code}).`));
-      const onReady = (message: unknown) => {
-        if (message !== 'ready') return;
+      const onReady = (message: DecodeAnswer) => {
+        if (message.id !== 0) return;
         clearTimeout(timer);
+        child.off('message', onReady);
         child.off('exit', onExit);
         child.off('error', fail);
-        resolve(new Decoder(child));
+        resolve(new Decoder(child, message.cpu));
       };
       child.on('message', onReady);
       child.once('exit', onExit);
@@ -80,11 +88,11 @@ class Decoder {
   }
 
   /** Decodes `path`; past `timeout` ms the child is killed and the outcome is `timeout`. */
-  run(path: string, timeout: number): Promise<DecodeOutcome & { answer?: DecodeAnswer }> {
+  run(path: string, timeout: number): Promise<DecodeResult> {
     const { child } = this;
     const id = (this.#jobs += 1);
     return new Promise((resolve) => {
-      const done = (outcome: DecodeOutcome & { answer?: DecodeAnswer }) => {
+      const done = (outcome: DecodeResult) => {
         clearTimeout(timer);
         child.off('message', onAnswer);
         child.off('exit', onExit);
@@ -96,10 +104,12 @@ class Decoder {
       }, timeout);
       const onAnswer = (answer: DecodeAnswer) => {
         if (answer.id !== id) return;
+        const usage = { cpu: answer.cpu - this.cpu, maxRss: answer.maxRss };
+        this.cpu = answer.cpu;
         done(
           answer.error === undefined
-            ? { outcome: 'decoded', answer }
-            : { outcome: 'failed', message: answer.error, answer },
+            ? { outcome: 'decoded', ...usage }
+            : { outcome: 'failed', message: answer.error, ...usage },
         );
       };
       // A decoder that crashes on a file has refused it.
@@ -119,7 +129,6 @@ export class DecoderPool {
   readonly usage = { cpu: 0, maxRss: 0 };
   readonly #idle: Decoder[] = [];
   readonly #waiting: Array<(decoder: Promise<Decoder>) => void> = [];
-  readonly #cpuSeen = new WeakMap<Decoder, number>();
   #count = 0;
 
   constructor(size: number) {
@@ -129,20 +138,14 @@ export class DecoderPool {
   /** Decodes every frame of the file at `path` in a child, stopped after `timeout` ms. */
   async decode(path: string, timeout: number): Promise<DecodeOutcome> {
     const decoder = await this.#acquire();
-    let result: Awaited<ReturnType<Decoder['run']>> | undefined;
     try {
-      result = await decoder.run(path, timeout);
-      return result;
+      const { cpu, maxRss, ...outcome } = await decoder.run(path, timeout);
+      this.usage.cpu += cpu ?? 0;
+      this.usage.maxRss = Math.max(this.usage.maxRss, maxRss ?? 0);
+      return outcome;
     } finally {
-      if (result?.answer !== undefined) this.#account(decoder, result.answer);
       this.#release(decoder);
     }
-  }
-
-  #account(decoder: Decoder, answer: DecodeAnswer): void {
-    this.usage.cpu += answer.cpu - (this.#cpuSeen.get(decoder) ?? 0);
-    this.usage.maxRss = Math.max(this.usage.maxRss, answer.maxRss);
-    this.#cpuSeen.set(decoder, answer.cpu);
   }
 
   #acquire(): Promise<Decoder> {

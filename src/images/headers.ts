@@ -143,10 +143,8 @@ async function walkPng(source: ByteSource, options: HeaderReadOptions): Promise<
       declared = (await source.read(data, 4)).readUInt32BE(0);
     } else if (type === 'eXIf') {
       found.exif += length;
-    } else if (type === 'iCCP') {
-      found.icc += await pngTextSize(source, data, length, 'icc', options);
-    } else if (type === 'iTXt') {
-      found.xmp += await pngTextSize(source, data, length, 'itxt', options);
+    } else if (PNG_METADATA[type] !== undefined) {
+      found[PNG_METADATA[type]] += await pngMetadataSize(source, data, length, type, options);
     } else if (type === 'IEND') {
       break;
     }
@@ -156,26 +154,35 @@ async function walkPng(source: ByteSource, options: HeaderReadOptions): Promise<
   return { ...found, frames: Math.max(1, found.frames, declared) };
 }
 
+/** PNG chunks that may hold metadata, and the kind they hold. */
+const PNG_METADATA: Readonly<Record<string, 'icc' | 'xmp'>> = {
+  iCCP: 'icc',
+  iTXt: 'xmp',
+  zTXt: 'xmp',
+  tEXt: 'xmp',
+};
+
 /**
- * The bytes an `iCCP` profile or an XMP `iTXt` inflates to, counting no further than one past
- * the limit; a chunk stored larger than the limit counts as its stored size, unread.
+ * The bytes an `iCCP` profile or an XMP text chunk (`iTXt`, or libvips' `zTXt`/`tEXt`, keyword
+ * `XML:com.adobe.xmp`) inflates to, counting no further than one past the limit; a chunk
+ * stored larger than the limit counts as its stored size, unread.
  */
-async function pngTextSize(
+async function pngMetadataSize(
   source: ByteSource,
   data: number,
   length: number,
-  kind: 'icc' | 'itxt',
+  type: string,
   options: HeaderReadOptions,
 ): Promise<number> {
-  if (length > options.maxMetadataSize)
-    return kind === 'icc' || (await isXmp(source, data)) ? length : 0;
+  const icc = type === 'iCCP';
+  if (length > options.maxMetadataSize) return icc || (await isXmp(source, data)) ? length : 0;
   const bytes = await source.read(data, length);
   const keywordEnd = bytes.indexOf(0);
   if (keywordEnd < 0) return 0;
-  let compressed = true;
-  let text = keywordEnd + 2; // keyword, NUL, compression method
-  if (kind === 'itxt') {
-    if (bytes.toString('latin1', 0, keywordEnd) !== 'XML:com.adobe.xmp') return 0;
+  if (!icc && bytes.toString('latin1', 0, keywordEnd) !== 'XML:com.adobe.xmp') return 0;
+  let compressed = type !== 'tEXt';
+  let text = keywordEnd + (compressed ? 2 : 1); // keyword, NUL, compression method
+  if (type === 'iTXt') {
     compressed = bytes[keywordEnd + 1] === 1;
     const language = bytes.indexOf(0, keywordEnd + 3);
     const translated = language < 0 ? -1 : bytes.indexOf(0, language + 1);

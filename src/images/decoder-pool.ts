@@ -19,6 +19,11 @@ type DecodeResult = DecodeOutcome & { cpu?: number; maxRss?: number };
 
 /** Milliseconds a new child may take to load sharp before it counts as failed to start. */
 const START_TIMEOUT = 30_000;
+/**
+ * Milliseconds an idle child is kept by default: warm through a burst, gone when uploads stop
+ * (and when a queue is dropped, its children do not outlive it by long).
+ */
+const IDLE_TIMEOUT = 30_000;
 
 // From source (tests, tsx) the child is TypeScript too and needs tsx's loader.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -33,6 +38,10 @@ let exitHookAdded = false;
 /** One child process and the job it runs. */
 class Decoder {
   #jobs = 0;
+  /** Jobs sent so far: a rest timer stops the child only if no job came since it was set. */
+  get jobs(): number {
+    return this.#jobs;
+  }
   private constructor(
     readonly child: ChildProcess,
     /** The child's CPU microseconds so far. */
@@ -125,14 +134,17 @@ class Decoder {
 /** Child processes for one {@link ProcessingQueue}: at most one per slot. */
 export class DecoderPool {
   readonly size: number;
+  readonly idleTimeout: number;
   /** CPU microseconds and peak RSS bytes reported by children for finished decodes. */
   readonly usage = { cpu: 0, maxRss: 0 };
   readonly #idle: Decoder[] = [];
   readonly #waiting: Array<(decoder: Promise<Decoder>) => void> = [];
   #count = 0;
 
-  constructor(size: number) {
+  /** `size` children at most, each stopped after `idleTimeout` ms without a decode. */
+  constructor(size: number, idleTimeout = IDLE_TIMEOUT) {
     this.size = size;
+    this.idleTimeout = idleTimeout;
   }
 
   /** Decodes every frame of the file at `path` in a child, stopped after `timeout` ms. */
@@ -167,10 +179,23 @@ export class DecoderPool {
     });
   }
 
+  /** Keeps `decoder` for the next decode, and stops it if none comes in `idleTimeout` ms. */
+  #rest(decoder: Decoder): void {
+    this.#idle.push(decoder);
+    const jobs = decoder.jobs;
+    setTimeout(() => {
+      const at = this.#idle.indexOf(decoder);
+      if (at < 0 || decoder.jobs !== jobs) return;
+      this.#idle.splice(at, 1);
+      this.#count -= 1;
+      decoder.child.kill('SIGKILL');
+    }, this.idleTimeout).unref();
+  }
+
   #release(decoder: Decoder): void {
     const next = this.#waiting.shift();
     if (decoder.alive) {
-      if (next === undefined) this.#idle.push(decoder);
+      if (next === undefined) this.#rest(decoder);
       else next(Promise.resolve(decoder));
       return;
     }

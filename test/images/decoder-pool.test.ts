@@ -74,6 +74,16 @@ describe('DecoderPool', () => {
     expect(decoderPids().filter((pid) => !before.has(pid))).not.toContain(child);
   });
 
+  it('stops a child left idle for idleTimeout, and starts one when needed again', async () => {
+    const pool = new DecoderPool(1, 200);
+    const before = new Set(decoderPids());
+    await pool.decode(png, 30_000);
+    const [child] = decoderPids().filter((pid) => !before.has(pid));
+    await vi.waitFor(() => expect(alive(child!)).toBe(false), { timeout: 5000 });
+    expect(await pool.decode(png, 30_000)).toEqual({ outcome: 'decoded' });
+    expect(decoderPids().filter((pid) => !before.has(pid))).toHaveLength(1);
+  });
+
   it('runs at most `size` children; more decodes wait for one', async () => {
     const pool = new DecoderPool(1);
     const before = new Set(decoderPids());

@@ -365,6 +365,59 @@ export class ImageTooManyFramesError extends UploadError {
   }
 }
 
+/** Decoding every frame would take more pixels (canvas × frames) than `maxTotalPixels`. */
+export class ImageTooMuchWorkError extends UploadError {
+  override readonly code = 'E_IMAGE_TOO_MUCH_WORK';
+  override readonly status = 422;
+
+  constructor(
+    /** Canvas pixels × frames. */
+    readonly pixels: number,
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(
+      `Decoding the image takes ${pixels} pixels (canvas × frames), more than ${limit}; ` +
+        'send fewer or smaller frames.',
+      options,
+    );
+  }
+}
+
+/** Decoding the image took longer than `decodeTimeout`, and was stopped. */
+export class ImageDecodeTimeoutError extends UploadError {
+  override readonly code = 'E_IMAGE_DECODE_TIMEOUT';
+  override readonly status = 422;
+
+  constructor(
+    /** The limit in milliseconds. */
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`Decoding the image took longer than ${limit} ms; send a simpler image.`, options);
+  }
+}
+
+/** An embedded ICC profile, EXIF or XMP block is larger than its limit. */
+export class ImageMetadataTooLargeError extends UploadError {
+  override readonly code = 'E_IMAGE_METADATA_TOO_LARGE';
+  override readonly status = 422;
+
+  constructor(
+    /** Which block: `icc`, `exif` or `xmp`. */
+    readonly kind: 'icc' | 'exif' | 'xmp',
+    readonly bytes: number,
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(
+      `The image's ${kind.toUpperCase()} block has ${bytes} bytes, more than ${limit}; ` +
+        'strip or shrink its metadata.',
+      options,
+    );
+  }
+}
+
 /** An SVG has script, event handlers, external references, entities or embedded documents. */
 export class UnsafeSvgError extends UploadError {
   override readonly code = 'E_SVG_UNSAFE';

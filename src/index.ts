@@ -98,8 +98,11 @@ export { serveImages } from './middleware/serve.js';
 export type { ServeImagesOptions } from './middleware/serve.js';
 export {
   AttachTargetNotFoundError,
+  ImageDecodeTimeoutError,
+  ImageMetadataTooLargeError,
   ImageTooManyFramesError,
   ImageTooManyPixelsError,
+  ImageTooMuchWorkError,
   ImageTruncatedError,
   ImageTypeNotAllowedError,
   ImageUndecodableError,

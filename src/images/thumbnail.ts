@@ -7,6 +7,7 @@ import { pipeline as feed } from 'node:stream/promises';
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 import { NotAnImageError } from '../errors.js';
 import { describe } from '../stores/keys.js';
+import { DECODE_FAIL_ON } from './fail-on.js';
 
 /** Exactly one of `width`, `height` or `ratio`. */
 export type ThumbnailSize =
@@ -211,7 +212,7 @@ export class DecodedImage {
 }
 
 /** The first frame only; no pixel limit (originals were checked when they were accepted). */
-const SOURCE: SharpOptions = { pages: 1, limitInputPixels: false, failOn: 'error' };
+const SOURCE: SharpOptions = { pages: 1, limitInputPixels: false, failOn: DECODE_FAIL_ON };
 
 function encode(pipeline: Sharp, format: ThumbnailFormat, quality?: number): Sharp {
   // sharp drops EXIF, ICC and comments unless told to keep them: thumbnails come out stripped.

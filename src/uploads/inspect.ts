@@ -1,13 +1,16 @@
 /**
  * What a staged upload is, and whether it may be kept: type from the magic number, then the
- * allow-list, the SVG safety check, sharp's header read, the pixel and frame limits, and
- * finally a streaming decode that finds truncated and corrupt images.
+ * allow-list, the SVG safety check, our own read of the container (canvas, frames, metadata
+ * sizes), sharp's header read, the pixel, frame and total-work limits, and finally a streaming
+ * decode in a child process, stopped at its time limit, that finds truncated and corrupt images.
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import {
+  ImageDecodeTimeoutError,
+  ImageMetadataTooLargeError,
   ImageTooManyFramesError,
   ImageTooManyPixelsError,
+  ImageTooMuchWorkError,
   ImageTruncatedError,
   ImageTypeNotAllowedError,
   ImageUndecodableError,
@@ -15,6 +18,8 @@ import {
   UnsafeSvgError,
   UploadFileTooLargeError,
 } from '../errors.js';
+import { decoderPoolFor } from '../images/decoder-pool.js';
+import { readImageHeaders, type ImageHeaders } from '../images/headers.js';
 import { sniffImageType, type ImageFormat, type SniffedType } from '../images/magic.js';
 import { readImageInfo, type ImageInfo } from '../images/metadata.js';
 import { findSvgProblem } from '../images/svg-safety.js';
@@ -75,6 +80,12 @@ export async function inspectStagedFile(
 ): Promise<InspectedImage> {
   const sniffed = checkHead(staged.head, options, field);
   if (sniffed.format === 'svg') await checkSvg(staged, options, field);
+  // Our own header read first: it refuses bombs before sharp allocates their metadata.
+  const headers = await readImageHeaders(staged.path, sniffed.format, {
+    maxFrames: options.maxFrames,
+    maxMetadataSize: Math.max(options.maxIccSize, options.maxExifSize, options.maxXmpSize),
+  });
+  if (headers !== undefined) checkHeaders(headers, options, field);
   let info: ImageInfo;
   try {
     info = await readImageInfo(staged.path);
@@ -88,19 +99,56 @@ export async function inspectStagedFile(
       { field },
     );
   }
-  const pixels = info.width * info.height;
-  if (pixels > options.maxPixels) {
-    throw new ImageTooManyPixelsError(pixels, options.maxPixels, { field });
-  }
-  if (info.pages > options.maxFrames) {
-    throw new ImageTooManyFramesError(info.pages, options.maxFrames, { field });
-  }
-  if (options.verify) await decodeFully(staged, sniffed.format, field);
+  checkWork(
+    Math.max(info.width * info.height, headers?.area ?? 0),
+    Math.max(info.pages, headers?.frames ?? 1),
+    options,
+    field,
+  );
+  if (options.verify) await decodeFully(staged, sniffed.format, options, field);
   return { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
 }
 
 function isAllowed(format: SniffedType['format'], options: ResolvedImageOptions): boolean {
   return (options.formats as ReadonlySet<string>).has(format);
+}
+
+/** Metadata sizes, then pixels, frames and total work, as the container declares them. */
+function checkHeaders(
+  headers: ImageHeaders,
+  options: ResolvedImageOptions,
+  field: string | undefined,
+): void {
+  const limits = [
+    ['icc', headers.icc, options.maxIccSize],
+    ['exif', headers.exif, options.maxExifSize],
+    ['xmp', headers.xmp, options.maxXmpSize],
+  ] as const;
+  for (const [kind, bytes, limit] of limits) {
+    if (bytes > limit) throw new ImageMetadataTooLargeError(kind, bytes, limit, { field });
+  }
+  checkWork(headers.area, headers.frames, options, field);
+}
+
+/**
+ * `area` is the largest canvas or frame one decode allocates; `frames` × `area` is what
+ * decoding every frame composites.
+ */
+function checkWork(
+  area: number,
+  frames: number,
+  options: ResolvedImageOptions,
+  field: string | undefined,
+): void {
+  if (area > options.maxPixels) {
+    throw new ImageTooManyPixelsError(area, options.maxPixels, { field });
+  }
+  if (frames > options.maxFrames) {
+    throw new ImageTooManyFramesError(frames, options.maxFrames, { field });
+  }
+  if (area * frames > options.maxTotalPixels) {
+    throw new ImageTooMuchWorkError(area * frames, options.maxTotalPixels, { field });
+  }
 }
 
 async function checkSvg(
@@ -116,26 +164,21 @@ async function checkSvg(
 }
 
 /**
- * Decodes every pixel of every frame, in strips (`sequentialRead`), into an 8×8 result, so
- * memory stays small while every byte of compressed data is read.
+ * Decodes every frame in a child process of the queue's pool, killed after `decodeTimeout`:
+ * only the path crosses the process boundary.
  */
 async function decodeFully(
   staged: StagedFile,
   format: ImageFormat,
+  options: ResolvedImageOptions,
   field: string | undefined,
 ): Promise<void> {
-  try {
-    await sharp(staged.path, {
-      failOn: 'truncated',
-      sequentialRead: true,
-      limitInputPixels: false,
-      pages: -1,
-    })
-      .resize({ width: 8, height: 8, fit: 'fill', kernel: 'nearest' })
-      .raw()
-      .toBuffer();
-  } catch (error) {
-    throw decodeError(error, staged, format, field);
+  const result = await decoderPoolFor(options.queue).decode(staged.path, options.decodeTimeout);
+  if (result.outcome === 'timeout') {
+    throw new ImageDecodeTimeoutError(options.decodeTimeout, { field });
+  }
+  if (result.outcome === 'failed') {
+    throw decodeError(new Error(result.message), staged, format, field);
   }
 }
 

@@ -30,6 +30,34 @@ export interface ImageStorageOptions {
    */
   maxFrames?: number;
   /**
+   * Pixels decoded in all: the largest canvas or frame × the frames, read from the headers
+   * (a GIF's logical screen, an APNG's `acTL`, an animated WebP's canvas) before any decode.
+   * @default 250000000 (250 megapixels, e.g. 100 frames of 1600×1500)
+   */
+  maxTotalPixels?: number;
+  /**
+   * Milliseconds the verify decode may take. It runs in a child process, killed at the limit:
+   * sharp's own `timeout` does not stop a long decode into a small output.
+   * @default 5000
+   */
+  decodeTimeout?: number;
+  /**
+   * Bytes of an embedded ICC profile (JPEG APP2 segments together, PNG `iCCP` inflated, WebP
+   * `ICCP`), read from the headers before any decode.
+   * @default 1 MiB (1048576)
+   */
+  maxIccSize?: number;
+  /**
+   * Bytes of embedded EXIF (JPEG APP1, PNG `eXIf`, WebP `EXIF`).
+   * @default 1 MiB (1048576)
+   */
+  maxExifSize?: number;
+  /**
+   * Bytes of embedded XMP (JPEG APP1 incl. extended XMP, PNG `iTXt`, WebP `XMP `).
+   * @default 1 MiB (1048576)
+   */
+  maxXmpSize?: number;
+  /**
    * Bytes per SVG: the safety check reads an SVG whole, so it has its own, smaller limit.
    * @default 1 MiB (1048576)
    */
@@ -60,6 +88,11 @@ export interface ResolvedImageOptions {
   readonly maxFileSize: number;
   readonly maxPixels: number;
   readonly maxFrames: number;
+  readonly maxTotalPixels: number;
+  readonly decodeTimeout: number;
+  readonly maxIccSize: number;
+  readonly maxExifSize: number;
+  readonly maxXmpSize: number;
   readonly maxSvgSize: number;
   readonly verify: boolean;
   readonly tmpDir: string;
@@ -72,6 +105,9 @@ export const DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 export const DEFAULT_MAX_FRAMES = 100;
 export const DEFAULT_MAX_SVG_SIZE = 1024 * 1024;
+export const DEFAULT_MAX_TOTAL_PIXELS = 250_000_000;
+export const DEFAULT_DECODE_TIMEOUT = 5000;
+export const DEFAULT_MAX_METADATA_SIZE = 1024 * 1024;
 
 export function resolveImageOptions(options: ImageStorageOptions = {}): ResolvedImageOptions {
   if (typeof options !== 'object' || options === null) {
@@ -105,6 +141,15 @@ export function resolveImageOptions(options: ImageStorageOptions = {}): Resolved
     maxFileSize: positiveInteger('maxFileSize', options.maxFileSize, DEFAULT_MAX_FILE_SIZE),
     maxPixels: positiveInteger('maxPixels', options.maxPixels, DEFAULT_MAX_PIXELS),
     maxFrames: positiveInteger('maxFrames', options.maxFrames, DEFAULT_MAX_FRAMES),
+    maxTotalPixels: positiveInteger(
+      'maxTotalPixels',
+      options.maxTotalPixels,
+      DEFAULT_MAX_TOTAL_PIXELS,
+    ),
+    decodeTimeout: positiveInteger('decodeTimeout', options.decodeTimeout, DEFAULT_DECODE_TIMEOUT),
+    maxIccSize: positiveInteger('maxIccSize', options.maxIccSize, DEFAULT_MAX_METADATA_SIZE),
+    maxExifSize: positiveInteger('maxExifSize', options.maxExifSize, DEFAULT_MAX_METADATA_SIZE),
+    maxXmpSize: positiveInteger('maxXmpSize', options.maxXmpSize, DEFAULT_MAX_METADATA_SIZE),
     maxSvgSize: positiveInteger('maxSvgSize', options.maxSvgSize, DEFAULT_MAX_SVG_SIZE),
     verify: options.verify ?? true,
     tmpDir,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import sharp, { type Sharp } from 'sharp';
 import request from 'supertest';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProcessingQueue, uploadImage, type UploadImageOptions } from '../../src/index.js';
@@ -253,6 +254,44 @@ describe.each(FRAMEWORKS)('uploadImage under $name', (framework) => {
       await expectRefused(res, 422, 'E_IMAGE_TOO_MANY_FRAMES');
     });
 
+    it('422 E_IMAGE_TOO_MUCH_WORK over maxTotalPixels', async () => {
+      const res = await post(appWith(framework, { maxTotalPixels: 64 * 48 - 1 })).attach(
+        'picture',
+        samples.jpeg,
+        'a.jpg',
+      );
+      await expectRefused(res, 422, 'E_IMAGE_TOO_MUCH_WORK');
+    });
+
+    it.each([
+      ['maxIccSize', (image: Sharp) => image.withIccProfile('p3')],
+      ['maxExifSize', (image: Sharp) => image.withExif({ IFD0: { Copyright: 'x'.repeat(600) } })],
+      [
+        'maxXmpSize',
+        (image: Sharp) =>
+          image.withXmp(`<x:xmpmeta xmlns:x="adobe:ns:meta/">${' '.repeat(600)}</x:xmpmeta>`),
+      ],
+    ] as const)(
+      '422 E_IMAGE_METADATA_TOO_LARGE over %s, and accepted under it',
+      async (option, add) => {
+        for (const format of ['jpeg', 'png', 'webp'] as const) {
+          const bytes = await add(sharp(samples.jpeg)).toFormat(format).toBuffer();
+          const refused = await post(appWith(framework, { [option]: 200 })).attach(
+            'picture',
+            bytes,
+            'a',
+          );
+          await expectRefused(refused, 422, 'E_IMAGE_METADATA_TOO_LARGE');
+          const accepted = await post(appWith(framework, { [option]: 10_000 })).attach(
+            'picture',
+            bytes,
+            'a',
+          );
+          expect(accepted.status, format).toBe(200);
+        }
+      },
+    );
+
     it('422 E_SVG_UNSAFE for an SVG with a script, even when SVG is enabled', async () => {
       const svg = samples.svg.toString().replace('</svg>', '<script>alert(1)</script></svg>');
       const res = await post(appWith(framework, { formats: ['svg'] })).attach(
@@ -316,6 +355,11 @@ describe('uploadImage options', () => {
     [{ field: 'f', maxFileSize: 0 }, 'maxFileSize'],
     [{ field: 'f', maxPixels: 1.5 }, 'maxPixels'],
     [{ field: 'f', maxFrames: -1 }, 'maxFrames'],
+    [{ field: 'f', maxTotalPixels: 0 }, 'maxTotalPixels'],
+    [{ field: 'f', decodeTimeout: '5s' }, 'decodeTimeout'],
+    [{ field: 'f', maxIccSize: -1 }, 'maxIccSize'],
+    [{ field: 'f', maxExifSize: 0.5 }, 'maxExifSize'],
+    [{ field: 'f', maxXmpSize: null }, 'maxXmpSize'],
     [{ field: 'f', maxFiles: 0 }, 'maxFiles'],
     [{ field: 'f', formats: [] }, 'formats'],
     [{ field: 'f', formats: ['bmp'] }, 'formats'],

@@ -24,6 +24,9 @@ const NOT_ALLOWED = refused(415, 'E_IMAGE_TYPE_NOT_ALLOWED');
 const MALFORMED = refused(400, 'E_UPLOAD_MALFORMED');
 const TRUNCATED = refused(422, 'E_IMAGE_TRUNCATED');
 const UNSAFE_SVG = refused(422, 'E_SVG_UNSAFE');
+const TOO_MANY_PIXELS = refused(422, 'E_IMAGE_TOO_MANY_PIXELS');
+const TOO_MUCH_WORK = refused(422, 'E_IMAGE_TOO_MUCH_WORK');
+const METADATA_TOO_LARGE = refused(422, 'E_IMAGE_METADATA_TOO_LARGE');
 
 function chunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -120,6 +123,147 @@ function jpegWithExif(jpeg: Buffer, bytes: number): Buffer {
     segments.push(segment);
   }
   return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
+/** A JPEG carrying `bytes` of garbage ICC profile, in APP2 segments numbered as the format asks. */
+export function jpegWithIcc(jpeg: Buffer, bytes: number): Buffer {
+  const perSegment = 65_519 - 14;
+  const count = Math.ceil(bytes / perSegment);
+  const segments = Array.from({ length: count }, (_, i) => {
+    const size = Math.min(perSegment, bytes - i * perSegment);
+    const segment = Buffer.alloc(4 + 14 + size, 0x5a);
+    segment.set([0xff, 0xe2], 0);
+    segment.writeUInt16BE(2 + 14 + size, 2);
+    segment.write('ICC_PROFILE\0', 4, 'latin1');
+    segment.set([i + 1, count], 16);
+    return segment;
+  });
+  return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
+/** A JPEG with `bytes` of XMP: the main packet, then extended-XMP segments. */
+function jpegWithXmp(jpeg: Buffer, bytes: number): Buffer {
+  const segments: Buffer[] = [];
+  for (let left = bytes, i = 0; left > 0; left -= 60_000, i += 1) {
+    const prefix =
+      i === 0 ? 'http://ns.adobe.com/xap/1.0/\0' : 'http://ns.adobe.com/xmp/extension/\0';
+    const size = Math.min(left, 60_000);
+    const segment = Buffer.alloc(4 + prefix.length + size, 0x20);
+    segment.set([0xff, 0xe1], 0);
+    segment.writeUInt16BE(2 + prefix.length + size, 2);
+    segment.write(prefix, 4, 'latin1');
+    segments.push(segment);
+  }
+  return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
+/** A GIF with a `width`x`height` logical screen and `frames` 1x1 frames at (`x`, `y`). */
+export function gifOnScreen(width: number, height: number, frames = 1, x = 0, y = 0): Buffer {
+  const header = Buffer.alloc(13 + 6);
+  header.write('GIF89a', 0, 'latin1');
+  header.writeUInt16LE(width, 6);
+  header.writeUInt16LE(height, 8);
+  header.set([0x80, 0, 0, 0, 0, 0, 255, 255, 255], 10); // global colour table of 2
+  const frame = Buffer.from([0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0]);
+  frame.writeUInt16LE(x, 1);
+  frame.writeUInt16LE(y, 3);
+  return Buffer.concat([
+    header,
+    ...Array.from({ length: frames }, () => frame),
+    Buffer.from([0x3b]),
+  ]);
+}
+
+/** A 1x1 RGB PNG's chunks between the signature and IEND, with `extra` chunks after IHDR. */
+function pngWith(width: number, height: number, extra: Buffer[], idat?: Buffer): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    ...extra,
+    idat ?? chunk('IDAT', deflateSync(Buffer.alloc(height * (1 + 3 * width)))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** An APNG of `width`x`height` whose `acTL` declares `frames` frames (it has one). */
+export function apngDeclaring(width: number, height: number, frames: number): Buffer {
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(frames, 0);
+  const fctl = Buffer.alloc(26);
+  fctl.writeUInt32BE(width, 4);
+  fctl.writeUInt32BE(height, 8);
+  fctl.writeUInt16BE(1, 22); // delay 1/1
+  return pngWith(width, height, [chunk('acTL', actl), chunk('fcTL', fctl)]);
+}
+
+/** A 1x1 PNG whose `iCCP` profile inflates to `bytes` of zeros. */
+function pngWithIccBomb(bytes: number): Buffer {
+  const profile = Buffer.concat([
+    Buffer.from('bomb\0\0', 'latin1'),
+    deflateSync(Buffer.alloc(bytes)),
+  ]);
+  return pngWith(1, 1, [chunk('iCCP', profile)]);
+}
+
+/** A 1x1 PNG with `bytes` of uncompressed XMP in `iTXt`. */
+function pngWithXmp(bytes: number): Buffer {
+  const head = Buffer.from('XML:com.adobe.xmp\0\0\0\0\0', 'latin1');
+  return pngWith(1, 1, [chunk('iTXt', Buffer.concat([head, Buffer.alloc(bytes, 0x20)]))]);
+}
+
+/** A PNG whose IDAT chunk's CRC is wrong (the data is intact). */
+function pngWithBadIdatCrc(png: Buffer): Buffer {
+  const out = Buffer.from(png);
+  for (let at = 8; at + 8 <= out.length; at += 12 + out.readUInt32BE(at)) {
+    if (out.toString('latin1', at + 4, at + 8) === 'IDAT') {
+      const crcAt = at + 8 + out.readUInt32BE(at);
+      out[crcAt] = out[crcAt]! ^ 0xff;
+      return out;
+    }
+  }
+  throw new Error('no IDAT');
+}
+
+function riffChunk(type: string, data: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.write(type, 0, 'latin1');
+  header.writeUInt32LE(data.length, 4);
+  return Buffer.concat([header, data, Buffer.alloc(data.length % 2)]);
+}
+
+const u24 = (n: number) => Buffer.from([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff]);
+
+/** An extended WebP: VP8X of `flags` for a `width`x`height` canvas, then `chunks`. */
+function webpOf(flags: number, width: number, height: number, chunks: Buffer[]): Buffer {
+  const vp8x = Buffer.concat([Buffer.from([flags, 0, 0, 0]), u24(width - 1), u24(height - 1)]);
+  return riffChunk(
+    'RIFF',
+    Buffer.concat([Buffer.from('WEBP'), riffChunk('VP8X', vp8x), ...chunks]),
+  );
+}
+
+/** An animated WebP: a `width`x`height` canvas and `frames` 1x1 lossless frames (a few KB). */
+export async function animatedWebp(width: number, height: number, frames: number): Promise<Buffer> {
+  const pixel = await sharp({ create: { width: 1, height: 1, channels: 4, background: '#f00f' } })
+    .webp({ lossless: true })
+    .toBuffer();
+  const vp8l = pixel.subarray(12); // the file's one chunk
+  const position = Buffer.concat([u24(0), u24(0), u24(0), u24(0), u24(10), Buffer.from([0])]);
+  const anmf = riffChunk('ANMF', Buffer.concat([position, vp8l]));
+  const anim = riffChunk('ANIM', Buffer.alloc(6));
+  return webpOf(0x12, width, height, [anim, ...Array.from({ length: frames }, () => anmf)]);
+}
+
+/** A still WebP (`webp`, a simple lossy one) with `bytes` of EXIF. */
+function webpWithExif(webp: Buffer, bytes: number, width: number, height: number): Buffer {
+  return webpOf(0x08, width, height, [
+    webp.subarray(12),
+    riffChunk('EXIF', Buffer.alloc(bytes, 0x41)),
+  ]);
 }
 
 const svg = (inner: string, attributes = '', prolog = '') =>
@@ -285,6 +429,101 @@ export async function hostileFiles(): Promise<HostileFile[]> {
       refused(413, 'E_UPLOAD_FILE_TOO_LARGE'),
       'x.jpg',
       'image/jpeg',
+    ),
+    // Budgets: areas, frames and metadata only the container tells (issue 12).
+    file(
+      'a GIF whose logical screen is 16000x16000, with one 1x1 frame',
+      gifOnScreen(16_000, 16_000),
+      TOO_MANY_PIXELS,
+      'x.gif',
+      'image/gif',
+    ),
+    file(
+      'a GIF whose logical screen is 65535x65535, with one 1x1 frame',
+      gifOnScreen(65_535, 65_535),
+      TOO_MANY_PIXELS,
+      'x.gif',
+      'image/gif',
+    ),
+    file(
+      'a GIF whose 1x1 frame sits at (60000, 60000)',
+      gifOnScreen(1, 1, 1, 60_000, 60_000),
+      TOO_MANY_PIXELS,
+      'x.gif',
+      'image/gif',
+    ),
+    file(
+      'a GIF of 100 frames on a 2000x2000 screen (400 M pixels to decode)',
+      gifOnScreen(2000, 2000, 100),
+      TOO_MUCH_WORK,
+      'x.gif',
+      'image/gif',
+    ),
+    file(
+      'an APNG whose acTL declares 1,000,000 frames',
+      apngDeclaring(1, 1, 1_000_000),
+      refused(422, 'E_IMAGE_TOO_MANY_FRAMES'),
+    ),
+    file('an APNG with a 16000x16000 canvas', apngDeclaring(16_000, 16_000, 2), TOO_MANY_PIXELS),
+    file(
+      'an animated WebP of 4.8 KB: 7000x7000 canvas, 100 frames',
+      await animatedWebp(7000, 7000, 100),
+      TOO_MUCH_WORK,
+      'x.webp',
+      'image/webp',
+    ),
+    file(
+      'an animated WebP with a 16000x16000 canvas',
+      await animatedWebp(16_000, 16_000, 1),
+      TOO_MANY_PIXELS,
+      'x.webp',
+      'image/webp',
+    ),
+    file(
+      'a JPEG with a 2 MiB garbage ICC profile in 33 segments',
+      jpegWithIcc(valid.jpeg, 2 * 1024 * 1024),
+      METADATA_TOO_LARGE,
+      'x.jpg',
+      'image/jpeg',
+    ),
+    file(
+      'a JPEG with a 900 KiB garbage ICC profile (under the limit)',
+      jpegWithIcc(valid.jpeg, 900 * 1024),
+      accepted('image/jpeg'),
+      'x.jpg',
+      'image/jpeg',
+    ),
+    file(
+      'a JPEG with 1.5 MiB of EXIF',
+      jpegWithExif(valid.jpeg, 1.5 * 1024 * 1024),
+      METADATA_TOO_LARGE,
+      'x.jpg',
+      'image/jpeg',
+    ),
+    file(
+      'a JPEG with 1.5 MiB of (extended) XMP',
+      jpegWithXmp(valid.jpeg, 1.5 * 1024 * 1024),
+      METADATA_TOO_LARGE,
+      'x.jpg',
+      'image/jpeg',
+    ),
+    file(
+      'a PNG whose iCCP profile inflates to 64 MiB',
+      pngWithIccBomb(64 * 1024 * 1024),
+      METADATA_TOO_LARGE,
+    ),
+    file('a PNG with 1.5 MiB of XMP', pngWithXmp(1.5 * 1024 * 1024), METADATA_TOO_LARGE),
+    file(
+      'a WebP with 1.5 MiB of EXIF',
+      webpWithExif(valid.webp, 1.5 * 1024 * 1024, 48, 32),
+      METADATA_TOO_LARGE,
+      'x.webp',
+      'image/webp',
+    ),
+    file(
+      'a PNG with a bad IDAT CRC',
+      pngWithBadIdatCrc(big.png),
+      refused(422, 'E_IMAGE_UNDECODABLE'),
     ),
     // SVGs (the app allows SVG, so each reaches the safety check).
     file(

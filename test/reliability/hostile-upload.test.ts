@@ -13,16 +13,19 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   attachImage,
   FileSystemStore,
+  ProcessingQueue,
   storeContext,
   uploadImage,
   type AttachedImage,
 } from '../../src/index.js';
+import { decoderPids, decoderPoolFor, stopDecoders } from '../../src/images/decoder-pool.js';
+import { defaultProcessingQueue } from '../../src/images/queue.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { checkInvariants } from '../support/invariants.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { listDir } from '../middleware/upload-fixtures.js';
 import { defineModels, type Models } from '../models/models.js';
-import { hostileFiles, validSamples, type HostileFile } from './hostile-files.js';
+import { animatedWebp, hostileFiles, validSamples, type HostileFile } from './hostile-files.js';
 import { BOUNDARY, multipart } from './multipart.js';
 
 let db: TestDatabase;
@@ -32,6 +35,9 @@ let tmp: { path: string; remove: () => Promise<void> };
 let storeDir: { path: string; remove: () => Promise<void> };
 let server: Server;
 let port: number;
+/** The queue of the route with a short decode limit (its pool is its own). */
+const slowQueue = new ProcessingQueue({ concurrency: 1 });
+const SLOW_DECODE_TIMEOUT = 1000;
 
 beforeAll(async () => {
   db = await databaseKinds()[0]!.open();
@@ -64,6 +70,20 @@ beforeAll(async () => {
       res.end(JSON.stringify({ mimetype: res.locals.image.mimetype }));
     },
   );
+  app.post(
+    '/slow',
+    uploadImage({
+      field: 'picture',
+      tmpDir: tmp.path,
+      maxTotalPixels: 10_000_000_000,
+      decodeTimeout: SLOW_DECODE_TIMEOUT,
+      queue: slowQueue,
+    }),
+    (_req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{}');
+    },
+  );
   app.use((err: unknown, _req: IncomingMessage, res: ServerResponse, _next: unknown) => {
     res.statusCode = 500;
     res.end(JSON.stringify({ unhandled: String(err) }));
@@ -75,6 +95,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopDecoders();
+  // No decoder child of this process is left.
+  await vi.waitFor(() => expect(decoderPids()).toEqual([]));
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await db.close();
   await tmp.remove();
@@ -83,6 +106,18 @@ afterAll(async () => {
 
 const post = (body: Buffer, contentType = `multipart/form-data; boundary=${BOUNDARY}`) =>
   request(server).post('/users/1/picture').set('Content-Type', contentType).send(body);
+
+/**
+ * CPU microseconds `send` costs this process (server and client) and the decoder children of
+ * `queue`.
+ */
+async function cpuOf<T>(send: () => PromiseLike<T>, queue = defaultProcessingQueue()) {
+  const pool = decoderPoolFor(queue);
+  const [before, childBefore] = [process.cpuUsage(), pool.usage.cpu];
+  const result = await send();
+  const { user, system } = process.cpuUsage(before);
+  return { result, cpu: user + system + pool.usage.cpu - childBefore };
+}
 
 /** Nothing stored, no temporary file, and the server answers. */
 async function expectNothingLeft(context: string) {
@@ -94,7 +129,7 @@ async function expectNothingLeft(context: string) {
   expect((await request(server).get('/health')).status, context).toBe(200);
 }
 
-const tally = { files: 0, refused: 0, accepted: 0, malformed: 0 };
+const tally = { files: 0, refused: 0, accepted: 0, malformed: 0, maxRefusalCpu: 0 };
 
 describe('generated hostile files', async () => {
   const files = await hostileFiles();
@@ -106,7 +141,7 @@ describe('generated hostile files', async () => {
     const body = multipart([
       { name: 'picture', filename: file.filename, contentType: file.contentType, data: file.bytes },
     ]);
-    const res = await post(body);
+    const { result: res, cpu } = await cpuOf(() => post(body));
     tally.files += 1;
     const expected: HostileFile['expect'] = file.expect;
     if ('accepted' in expected) {
@@ -122,11 +157,45 @@ describe('generated hostile files', async () => {
       return;
     }
     tally.refused += 1;
+    // Every refusal, bombs included, within 2 s of CPU (server, client and decoder child).
+    expect(cpu).toBeLessThan(2_000_000);
+    tally.maxRefusalCpu = Math.max(tally.maxRefusalCpu, cpu);
     expect({
       status: res.status,
       code: (res.body as { error?: { code?: string } }).error?.code,
     }).toEqual(expected);
     await expectNothingLeft(file.name);
+  });
+});
+
+describe('the decode time limit', () => {
+  const postSlow = (data: Buffer) =>
+    request(server)
+      .post('/slow')
+      .set('Content-Type', `multipart/form-data; boundary=${BOUNDARY}`)
+      .send(multipart([{ name: 'picture', filename: 'x.webp', contentType: 'image/webp', data }]));
+
+  test('stops a decode that runs past decodeTimeout: 422, the child killed, then a new one', async () => {
+    // Within every limit but maxTotalPixels (raised on this route): about a minute of decoding.
+    const bomb = await animatedWebp(7000, 7000, 100);
+    const before = new Set(decoderPids());
+    const warm = await postSlow((await validSamples()).webp);
+    expect(warm.status).toBe(200);
+    const [child] = decoderPids().filter((pid) => !before.has(pid));
+    expect(child).toBeDefined();
+    const { result: res, cpu } = await cpuOf(() => postSlow(bomb), slowQueue);
+    expect({
+      status: res.status,
+      code: (res.body as { error?: { code?: string } }).error?.code,
+    }).toEqual({ status: 422, code: 'E_IMAGE_DECODE_TIMEOUT' });
+    // This process's CPU; the child's is bounded by the limit, and it is gone.
+    expect(cpu).toBeLessThan(2_000_000);
+    await vi.waitFor(() => expect(decoderPids()).not.toContain(child));
+    expect(() => process.kill(child!, 0)).toThrow();
+    await expectNothingLeft('decode timeout');
+    const again = await postSlow((await validSamples()).webp);
+    expect(again.status).toBe(200);
+    expect(decoderPids().filter((pid) => !before.has(pid) && pid !== child)).toHaveLength(1);
   });
 });
 
@@ -257,6 +326,6 @@ afterAll(() => {
   console.log(
     `hostile input: ${tally.files} generated files (${tally.refused} refused, ${tally.accepted} ` +
       `stored by their bytes), ${tally.malformed} malformed requests; nothing else stored, no ` +
-      'temporary file left',
+      `temporary file left; most CPU for one refusal ${(tally.maxRefusalCpu / 1000).toFixed(0)} ms`,
   );
 });

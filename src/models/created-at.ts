@@ -118,7 +118,11 @@ export function installCreatedAtHooks(model: ModelStatic<Model>): void {
       (attribute) =>
         attribute === ATTRIBUTE || (Array.isArray(attribute) && attribute[1] === ATTRIBUTE),
     );
-    if (selected) attributes.push([dialect.text(field), TEXT_ALIAS]);
+    if (!selected) return;
+    attributes.push([dialect.text(field), TEXT_ALIAS]);
+    // The rows are built with these attributes only: the text must be among them to arrive.
+    const built = (options as { originalAttributes?: unknown }).originalAttributes;
+    if (Array.isArray(built)) built.push(TEXT_ALIAS);
   });
   model.addHook('afterFind', 'imageattach:created-at', (result: unknown) => {
     for (const row of Array.isArray(result) ? result : [result]) {

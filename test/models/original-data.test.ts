@@ -14,15 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import {
-  DataTypes,
-  Model,
-  QueryTypes,
-  Sequelize,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-} from 'sequelize';
+import { DataTypes, Model, QueryTypes, Sequelize, type NonAttribute } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -77,9 +69,9 @@ function readWithSqlalchemy(python: string, url: string): PythonRow[] {
     .map((line) => JSON.parse(line) as PythonRow);
 }
 
-/** The README's worked model of the original's tables. */
+/** The worked model of README's "Coming from SQLAlchemy-ImageAttach", as written there. */
 function defineModels(sequelize: Sequelize) {
-  class User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {
+  class User extends Model {
     declare id: number;
     declare name: string;
     declare readonly picture: NonAttribute<SingleImageSet<UserPicture>>;
@@ -89,14 +81,14 @@ function defineModels(sequelize: Sequelize) {
       id: { type: DataTypes.INTEGER, primaryKey: true },
       name: { type: DataTypes.STRING, allowNull: false },
     },
-    { sequelize, tableName: 'user', timestamps: false },
+    { sequelize, tableName: 'user', timestamps: false }, // no createdAt/updatedAt columns there
   );
   class UserPicture extends Image {
     declare userId: number;
   }
   UserPicture.init(
     { userId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
-    { sequelize, tableName: 'user_picture', underscored: true }, // userId is user_id
+    { sequelize, tableName: 'user_picture', underscored: true }, // userId is the column user_id
   );
   imageAttachment(User, 'picture', UserPicture, { foreignKey: 'userId' });
   return { User, UserPicture };

@@ -117,26 +117,22 @@ export function microsecondsOf(date: Date): number {
 
 /** The last value of {@link clockMicroseconds}, which never repeats one. */
 let lastMicroseconds = 0n;
-/** The wall-clock time, in microseconds, of the monotonic clock's `monotonic` nanoseconds. */
+/** The wall-clock time, in microseconds, at the monotonic clock's `monotonic` nanoseconds. */
 let anchor: { readonly wall: bigint; readonly monotonic: bigint } | undefined;
 
 /**
- * The wall clock to the microsecond, strictly increasing within the process: the monotonic
- * clock's progress since an anchor in wall-clock time (`performance.timeOrigin` has
- * sub-millisecond precision where `Date.now()` has none). It re-anchors on `Date.now()`
- * when the wall clock is stepped, so it never strays from it by more than 2 ms.
+ * The wall clock to the microsecond, strictly increasing within the process: `Date.now()`'s
+ * millisecond (taken as its middle), and the monotonic clock's progress since. The two drift
+ * apart (by a fraction of a millisecond per second on some machines), so it anchors again
+ * whenever they differ by more than a millisecond.
  */
 export function clockMicroseconds(): bigint {
   const monotonic = process.hrtime.bigint();
-  const wallMilliseconds = BigInt(Date.now());
-  if (anchor === undefined) {
-    const origin = performance.timeOrigin + performance.now();
-    anchor = { wall: BigInt(Math.round(origin * 1000)), monotonic };
-  }
-  let now = anchor.wall + (monotonic - anchor.monotonic) / 1000n;
-  const drift = now / 1000n - wallMilliseconds;
-  if (drift > 2n || drift < -2n) {
-    anchor = { wall: wallMilliseconds * 1000n, monotonic };
+  const wall = BigInt(Date.now());
+  let now = anchor === undefined ? undefined : anchor.wall + (monotonic - anchor.monotonic) / 1000n;
+  const drift = now === undefined ? 0n : now / 1000n - wall;
+  if (now === undefined || drift > 1n || drift < -1n) {
+    anchor = { wall: wall * 1000n + 500n, monotonic };
     now = anchor.wall;
   }
   if (now <= lastMicroseconds) now = lastMicroseconds + 1n;

@@ -114,9 +114,11 @@ export function installCreatedAtHooks(model: ModelStatic<Model>): void {
     }
     const attributes = options.attributes;
     if (!Array.isArray(attributes)) return;
+    // The column itself, not an expression named after it (e.g. an aggregate).
     const selected = attributes.some(
       (attribute) =>
-        attribute === ATTRIBUTE || (Array.isArray(attribute) && attribute[1] === ATTRIBUTE),
+        attribute === ATTRIBUTE ||
+        (Array.isArray(attribute) && attribute[0] === field && attribute[1] === ATTRIBUTE),
     );
     if (!selected) return;
     attributes.push([dialect.text(field), TEXT_ALIAS]);

@@ -237,6 +237,11 @@ describe.each(databaseKinds())('created_at on $name', (kind) => {
       raw: true,
     });
     expect(grouped).toHaveLength(1);
+    const [latest] = await OwnerPicture.findAll({
+      attributes: [[db.sequelize.fn('MAX', db.sequelize.col('created_at')), 'createdAt']],
+      where,
+    });
+    expect(latest!.get('createdAt')).toBeDefined();
     // Through an include the model's hooks do not run: milliseconds only.
     const [joined] = await models.Owner.findAll({ include: ['pictures'], where: { id: owner.id } });
     const pictures = joined!.get('pictures') as Image[];

@@ -106,8 +106,9 @@ export function imageAttachment<P extends Model, I extends Image>(
       for (const image of images) await image.destroy({ transaction, imageStore });
     },
   );
-  if (objectIdOf !== undefined)
+  if (objectIdOf !== undefined) {
     model.objectIdOf = objectIdOf as (image: Image<object, object>) => bigint;
+  }
   const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
   const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
   Object.defineProperty(Parent.prototype, name, {

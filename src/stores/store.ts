@@ -306,6 +306,9 @@ export function cacheBuster(createdAt: Date, microseconds?: number): string {
     throw new RangeError(`createdAt ${iso} is outside the years 0000 to 9999`);
   }
   const fraction = microseconds ?? createdAt.getUTCMilliseconds() * 1000;
+  if (!Number.isInteger(fraction) || fraction < 0 || fraction > 999_999) {
+    throw new RangeError(`microseconds must be an integer from 0 to 999999, not ${fraction}`);
+  }
   return (
     iso.slice(0, 4) +
     iso.slice(5, 7) +

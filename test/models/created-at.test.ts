@@ -103,6 +103,9 @@ describe('cacheBuster and Store#locate with microseconds', () => {
     expect(cacheBuster(CREATED, 789012)).toBe('20171010123456789012');
     expect(cacheBuster(CREATED, 789000)).toBe('20171010123456789000');
     expect(cacheBuster(CREATED)).toBe('20171010123456789000');
+    for (const wrong of [-1, 1_000_000, 1.5]) {
+      expect(() => cacheBuster(CREATED, wrong)).toThrow(RangeError);
+    }
   });
 
   test('createdAtMicroseconds must belong to createdAt', async () => {

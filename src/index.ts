@@ -72,6 +72,7 @@ export type {
 export { DEFAULT_STAGED_GRACE_PERIOD, recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { imageAttachment } from './models/attachment.js';
+export { pairIntegers, pairObjectId } from './models/object-id.js';
 export type { ImageAttachmentOptions } from './models/attachment.js';
 export { BaseImageSet } from './models/image-set.js';
 export type {

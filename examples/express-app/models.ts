@@ -15,6 +15,7 @@ import {
   Image,
   imageAttachment,
   imageAttributes,
+  pairObjectId,
   type MultipleImageSet,
   type SingleImageSet,
 } from '../../src/index.js';
@@ -82,13 +83,6 @@ export function defineModels(sequelize: Sequelize) {
   class AlbumPhoto extends Image<InferAttributes<AlbumPhoto>, InferCreationAttributes<AlbumPhoto>> {
     declare albumId: number;
     declare position: number;
-
-    // Two keys paired into one integer, each pair its own: (a + b)² + a.
-    override get objectId(): NonAttribute<bigint> {
-      const a = BigInt(this.albumId);
-      const b = BigInt(this.position);
-      return (a + b) ** 2n + a;
-    }
   }
   AlbumPhoto.init(
     {
@@ -98,7 +92,12 @@ export function defineModels(sequelize: Sequelize) {
     },
     { sequelize, tableName: 'album_photo' },
   );
-  imageAttachment(Album, 'photos', AlbumPhoto, { foreignKey: 'albumId', multiple: true });
+  // Two keys paired into one integer, each pair its own: (a + b)² + a.
+  imageAttachment(Album, 'photos', AlbumPhoto, {
+    foreignKey: 'albumId',
+    multiple: true,
+    objectId: pairObjectId('albumId', 'position'),
+  });
 
   return { User, UserPicture, Album, AlbumPhoto };
 }

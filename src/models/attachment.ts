@@ -10,7 +10,7 @@ import { MultipleImageSet } from './multiple-image-set.js';
 import { ParentLink } from './parent-link.js';
 import { SingleImageSet } from './single-image-set.js';
 
-export interface ImageAttachmentOptions {
+export interface ImageAttachmentOptions<I extends Image = Image> {
   /** The image model's attribute holding the parent's key (part of its primary key). */
   foreignKey: string;
   /** @default the parent's primary key attribute */
@@ -22,6 +22,13 @@ export interface ImageAttachmentOptions {
    * @default `${name}Images`
    */
   as?: string;
+  /**
+   * The image model's object id, for a key the default cannot use (several columns, a string):
+   * e.g. `pairObjectId('postId', 'orderIndex')`. It becomes the model's `objectIdOf`, so every
+   * use of the model (migration, gc) sees it.
+   * @default the single integer or UUID key column (besides width and height)
+   */
+  objectId?: (image: I) => bigint;
 }
 
 /**
@@ -32,13 +39,17 @@ export interface ImageAttachmentOptions {
  *
  * @example
  * imageAttachment(User, 'picture', UserPicture, { foreignKey: 'userId' });
- * imageAttachment(Post, 'photos', PostPhoto, { foreignKey: 'postId', multiple: true });
+ * imageAttachment(Post, 'photos', PostPhoto, {
+ *   foreignKey: 'postId',
+ *   multiple: true,
+ *   objectId: pairObjectId('postId', 'orderIndex'),
+ * });
  */
 export function imageAttachment<P extends Model, I extends Image>(
   Parent: ModelStatic<P>,
   name: string,
   ImageModel: ModelStatic<I>,
-  options: ImageAttachmentOptions,
+  options: ImageAttachmentOptions<I>,
 ): HasMany<P, I> {
   if (!(ImageModel.prototype instanceof Image)) {
     throw new TypeError('ImageModel must be a subclass of Image');
@@ -57,6 +68,16 @@ export function imageAttachment<P extends Model, I extends Image>(
   }
   if (name in Parent.getAttributes() || name in Parent.prototype) {
     throw new TypeError(`${Parent.name} already has a property ${name}`);
+  }
+  const objectIdOf = options.objectId;
+  const model = ImageModel as ModelStatic<I> & typeof Image;
+  if (objectIdOf !== undefined) {
+    if (typeof objectIdOf !== 'function') {
+      throw new InvalidOptionError('objectId', 'must be a function from an image to a bigint');
+    }
+    if (model.objectIdOf !== undefined && model.objectIdOf !== objectIdOf) {
+      throw new InvalidOptionError('objectId', `${ImageModel.name} has another objectIdOf already`);
+    }
   }
   const association = Parent.hasMany(ImageModel, {
     as: options.as ?? `${name}Images`,
@@ -85,6 +106,9 @@ export function imageAttachment<P extends Model, I extends Image>(
       for (const image of images) await image.destroy({ transaction, imageStore });
     },
   );
+  if (objectIdOf !== undefined) {
+    model.objectIdOf = objectIdOf as (image: Image<object, object>) => bigint;
+  }
   const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
   const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
   Object.defineProperty(Parent.prototype, name, {

@@ -245,7 +245,8 @@ export abstract class BaseImageSet<I extends Image> {
     file: () => FileInput | Promise<FileInput>,
   ): Promise<I> {
     await this.lock(transaction);
-    let createdAt = Date.now();
+    // The database's clock dates the row (see created-at.ts); this is only a lower bound.
+    let createdAt = 0;
     if (row.original) {
       // The old rows must be gone before the new one takes the same primary key.
       for (const old of await this.model.findAll({ where: this.where(), transaction })) {

@@ -7,6 +7,7 @@ import { access, constants } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   DataTypes,
+  literal,
   Model,
   type ModelAttributeColumnOptions,
   type ModelStatic,
@@ -16,7 +17,9 @@ import {
 import { resolveStore } from '../context.js';
 import { ImageNotFoundError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
+import { installCreatedAtHooks } from './created-at.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
+import { microsecondsOf } from './precise-time.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
@@ -75,7 +78,8 @@ export function imageAttributes(options: ImageAttributesOptions = {}): ImageColu
       type: DataTypes.DATE,
       allowNull: false,
       field: createdAtField,
-      defaultValue: DataTypes.NOW,
+      // The database's clock, as the original's now(); image sets write the exact time.
+      defaultValue: literal('CURRENT_TIMESTAMP'),
     },
   };
 }
@@ -103,11 +107,30 @@ export abstract class Image<
   declare createdAt: Date;
 
   /**
+   * The microseconds of `createdAt`'s second (0–999999), as the database keeps them: a `Date`
+   * holds milliseconds only, and the `_ts=` of `locate()` prints microseconds, as
+   * SQLAlchemy-ImageAttach does. Known for rows this library inserted or read (image sets and
+   * finds on the image model, on SQLite and PostgreSQL); otherwise `createdAt`'s milliseconds
+   * × 1000.
+   */
+  get createdAtMicroseconds(): NonAttribute<number> {
+    const createdAt: unknown = this.getDataValue('createdAt' as keyof TAttributes);
+    return createdAt instanceof Date ? microsecondsOf(createdAt) : Number.NaN;
+  }
+
+  /**
    * The object type of stored files. Defaults to the table name with `_` turned into `-`
    * (`user_picture` → `user-picture`); override it when you rename the table, since the
    * storage keys use it.
    */
   static objectType: string | undefined;
+
+  /**
+   * Computes the object id of an image whose key the default cannot use (a composite key, a
+   * string): set it with `imageAttachment`'s `objectId` option (e.g. `pairObjectId('postId',
+   * 'orderIndex')`), or here. It must return a bigint, and different keys different ids.
+   */
+  static objectIdOf: ((image: Image<object, object>) => bigint) | undefined;
 
   /** Names of the primary key attributes that identify the parent (and subset), not the size. */
   static identityAttributes(this: ModelStatic<Image>): string[] {
@@ -121,12 +144,20 @@ export abstract class Image<
   }
 
   /**
-   * The integer object id of this image's files: the single integer primary key (besides
-   * width and height), or a UUID's 128-bit value. Override the getter for anything else.
+   * The integer object id of this image's files: the model's `objectIdOf(image)` when it has
+   * one, else the single integer primary key (besides width and height), or a UUID's 128-bit
+   * value. Set `objectIdOf` (or override the getter) for anything else.
    * @throws {ObjectIdError} when the key is composite or neither an integer nor a UUID.
    */
   get objectId(): NonAttribute<bigint> {
     const model = this.constructor as ModelStatic<Image> & typeof Image;
+    if (model.objectIdOf !== undefined) {
+      const id: unknown = model.objectIdOf(this);
+      if (typeof id !== 'bigint') {
+        throw objectIdError(model, `its objectIdOf returned ${typeof id}, not a bigint`);
+      }
+      return id;
+    }
     const names = model.identityAttributes();
     const name = names[0];
     if (names.length !== 1 || name === undefined) {
@@ -265,6 +296,7 @@ Object.defineProperty(Image, 'init', {
       { timestamps: false, ...options },
     );
     installImageHooks(model);
+    installCreatedAtHooks(model);
     return model;
   },
 });
@@ -281,8 +313,8 @@ function isIntegerType(type: unknown): boolean {
 
 function objectIdError(model: ModelStatic<Image>, why: string): ObjectIdError {
   return new ObjectIdError(
-    `${model.name} cannot derive objectId: ${why}. Override it, e.g. ` +
-      '`override get objectId() { return BigInt(this.id) }`, returning a bigint.',
+    `${model.name} cannot derive objectId: ${why}. Give imageAttachment an objectId option, ` +
+      "e.g. `objectId: pairObjectId('postId', 'orderIndex')`, returning a bigint.",
   );
 }
 
@@ -315,6 +347,7 @@ const defaultObjectId = Object.getOwnPropertyDescriptor(Image.prototype, 'object
  * `objectId` or has no single identity attribute.
  */
 function defaultObjectIdAttribute(model: ModelStatic<Image>): string | undefined {
+  if ((model as ModelStatic<Image> & typeof Image).objectIdOf !== undefined) return undefined;
   let prototype: object | null = model.prototype as object;
   while (prototype !== null && prototype !== Image.prototype) {
     const own = Object.getOwnPropertyDescriptor(prototype, 'objectId');

@@ -15,6 +15,11 @@ export type FileInput = Readable | Uint8Array;
 export interface ImageLike extends ImageKey {
   original: boolean;
   createdAt: Date;
+  /**
+   * The microseconds of `createdAt`'s second (0–999999), when known beyond its milliseconds.
+   * @default createdAt's milliseconds × 1000
+   */
+  readonly createdAtMicroseconds?: number;
 }
 
 /** What `statFile` tells about a stored file. */
@@ -231,14 +236,14 @@ export abstract class Store {
     }
     // Each property is read once: on a Sequelize row every read goes through a getter.
     const { objectType, objectId, width, height, mimetype, original, createdAt } = image;
+    const { createdAtMicroseconds } = image;
     if (typeof original !== 'boolean') {
       throw new TypeError(`image.original must be a boolean, not ${describe(original)}`);
     }
-    if (!(createdAt instanceof Date) || Number.isNaN(createdAt.getTime())) {
-      throw new TypeError(`image.createdAt must be a valid Date, not ${describe(createdAt)}`);
-    }
+    validateCreatedAt(createdAt, createdAtMicroseconds);
     const url = this.getUrl(objectType, objectId, width, height, mimetype);
-    return `${url}${url.includes('?') ? '&' : '?'}_ts=${cacheBuster(createdAt)}`;
+    const ts = cacheBuster(createdAt, createdAtMicroseconds);
+    return `${url}${url.includes('?') ? '&' : '?'}_ts=${ts}`;
   }
 
   /**
@@ -291,11 +296,18 @@ export function assertFileInput(file: unknown): asserts file is FileInput {
   }
 }
 
-/** `createdAt` in UTC as `YYYYMMDDHHMMSSffffff`; milliseconds are padded to microseconds. */
-export function cacheBuster(createdAt: Date): string {
+/**
+ * `createdAt` in UTC as `YYYYMMDDHHMMSSffffff`, Python's `strftime('%Y%m%d%H%M%S%f')`: the
+ * microseconds given, else the milliseconds padded to microseconds.
+ */
+export function cacheBuster(createdAt: Date, microseconds?: number): string {
   const iso = createdAt.toISOString(); // 2017-10-10T12:34:56.789Z
   if (iso.length !== 24) {
     throw new RangeError(`createdAt ${iso} is outside the years 0000 to 9999`);
+  }
+  const fraction = microseconds ?? createdAt.getUTCMilliseconds() * 1000;
+  if (!Number.isInteger(fraction) || fraction < 0 || fraction > 999_999) {
+    throw new RangeError(`microseconds must be an integer from 0 to 999999, not ${fraction}`);
   }
   return (
     iso.slice(0, 4) +
@@ -304,9 +316,26 @@ export function cacheBuster(createdAt: Date): string {
     iso.slice(11, 13) +
     iso.slice(14, 16) +
     iso.slice(17, 19) +
-    iso.slice(20, 23) +
-    '000'
+    String(fraction).padStart(6, '0')
   );
+}
+
+/** `TypeError` unless `createdAt` is a valid Date and the microseconds, if any, belong to it. */
+function validateCreatedAt(createdAt: unknown, microseconds: unknown): asserts createdAt is Date {
+  if (!(createdAt instanceof Date) || Number.isNaN(createdAt.getTime())) {
+    throw new TypeError(`image.createdAt must be a valid Date, not ${describe(createdAt)}`);
+  }
+  if (
+    microseconds !== undefined &&
+    (!Number.isInteger(microseconds) ||
+      Math.floor((microseconds as number) / 1000) !== createdAt.getUTCMilliseconds())
+  ) {
+    throw new TypeError(
+      `image.createdAtMicroseconds must be the microseconds of createdAt's second ` +
+        `(${createdAt.getUTCMilliseconds() * 1000}–${createdAt.getUTCMilliseconds() * 1000 + 999}), ` +
+        `not ${describe(microseconds)}`,
+    );
+  }
 }
 
 /** Checks that a value has what the helpers need of an image; `TypeError` naming `image`. */
@@ -320,9 +349,7 @@ export function assertImage(image: unknown): asserts image is ImageLike {
   if (typeof original !== 'boolean') {
     throw new TypeError(`image.original must be a boolean, not ${describe(original)}`);
   }
-  if (!(createdAt instanceof Date) || Number.isNaN(createdAt.getTime())) {
-    throw new TypeError(`image.createdAt must be a valid Date, not ${describe(createdAt)}`);
-  }
+  validateCreatedAt(createdAt, (image as Partial<ImageLike>).createdAtMicroseconds);
 }
 
 /**

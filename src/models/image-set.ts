@@ -245,13 +245,10 @@ export abstract class BaseImageSet<I extends Image> {
     file: () => FileInput | Promise<FileInput>,
   ): Promise<I> {
     await this.lock(transaction);
-    let createdAt = Date.now();
+    const createdAt = Date.now();
     if (row.original) {
       // The old rows must be gone before the new one takes the same primary key.
       for (const old of await this.model.findAll({ where: this.where(), transaction })) {
-        // A replacement must not share its predecessor's createdAt: that is how a staged
-        // file's committed row is told from the row it replaced (see recoverStagedFiles).
-        createdAt = Math.max(createdAt, old.createdAt.getTime() + 1);
         await old.destroy({ transaction, imageStore: store });
       }
     }

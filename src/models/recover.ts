@@ -86,7 +86,8 @@ export async function recoverStagedFiles(
   options: RecoverStagedFilesOptions,
 ): Promise<RecoverStagedFilesReport> {
   const { sequelize, store, gracePeriod } = validate(options);
-  await assertJournalTable(sequelize);
+  // Looked for at every call: this is the start-up check of the upgrade.
+  await assertJournalTable(sequelize, null, true);
   const report: RecoverStagedFilesReport = {
     found: 0,
     recovered: [],

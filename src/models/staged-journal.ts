@@ -91,16 +91,19 @@ export function isToken(text: string): boolean {
 const verified = new WeakSet<Sequelize>();
 
 /**
- * Whether the journal table exists. Inside a transaction the probe runs in a savepoint, so
- * that a missing table does not abort the transaction (PostgreSQL would).
+ * Whether the journal table exists; once seen, it is not looked for again unless `recheck`.
+ * Inside a transaction the probe runs in a savepoint, so that a missing table does not abort
+ * the transaction (PostgreSQL would).
  */
 export async function journalTableExists(
   sequelize: Sequelize,
   transaction?: Transaction | null,
+  recheck = false,
 ): Promise<boolean> {
-  if (verified.has(sequelize)) return true;
+  if (verified.has(sequelize) && !recheck) return true;
   const model = stagedJournalModel(sequelize);
-  const probe = (t?: Transaction) => model.count({ where: { token: '' }, transaction: t });
+  const probe = (t?: Transaction) =>
+    model.findOne({ where: { token: '' }, attributes: ['token'], transaction: t });
   try {
     if (transaction === undefined || transaction === null) await probe();
     else await sequelize.transaction({ transaction }, (savepoint) => probe(savepoint));
@@ -116,8 +119,10 @@ export async function journalTableExists(
 export async function assertJournalTable(
   sequelize: Sequelize,
   transaction?: Transaction | null,
+  recheck = false,
 ): Promise<void> {
-  if (!(await journalTableExists(sequelize, transaction))) {
+  if (!(await journalTableExists(sequelize, transaction, recheck))) {
+    verified.delete(sequelize);
     throw new JournalTableMissingError(STAGED_JOURNAL_TABLE);
   }
 }

@@ -12,9 +12,9 @@
  * with {@link createImageAttachTables}. Only what Sequelize generates is used, on every dialect.
  */
 import { randomBytes } from 'node:crypto';
+import type { Model } from 'sequelize';
 import {
   DataTypes,
-  Model,
   type ModelStatic,
   type Sequelize,
   type Transaction,
@@ -47,7 +47,7 @@ type JournalModel = ModelStatic<Model<StagedJournalRow, StagedJournalRow>>;
 
 /** The journal's model on `sequelize`, defined the first time it is asked for. */
 export function stagedJournalModel(sequelize: Sequelize): JournalModel {
-  if (sequelize.isDefined(MODEL_NAME)) return sequelize.model(MODEL_NAME) as JournalModel;
+  if (sequelize.isDefined(MODEL_NAME)) return sequelize.model(MODEL_NAME);
   return sequelize.define<Model<StagedJournalRow, StagedJournalRow>>(
     MODEL_NAME,
     {

@@ -150,19 +150,26 @@ export async function recordToken(
 ): Promise<void> {
   await assertJournalTable(sequelize, transaction);
   const { objectType, objectId, width, height, mimetype } = key;
-  await stagedJournalModel(sequelize).create(
-    {
-      token,
-      objectType,
-      objectId: BigInt(objectId).toString(),
-      width,
-      height,
-      mimetype,
-      original,
-      createdAt: new Date(),
-    },
-    { transaction },
-  );
+  try {
+    await stagedJournalModel(sequelize).create(
+      {
+        token,
+        objectType,
+        objectId: BigInt(objectId).toString(),
+        width,
+        height,
+        mimetype,
+        original,
+        createdAt: new Date(),
+      },
+      { transaction },
+    );
+  } catch (error) {
+    // Dropped since it was seen: the write fails (and rolls back) all the same.
+    if (!isMissingTable(error)) throw error;
+    verified.delete(sequelize);
+    throw new JournalTableMissingError(STAGED_JOURNAL_TABLE, { cause: error });
+  }
 }
 
 /** The journal row of `token`, as `transaction` sees it. */
@@ -215,7 +222,14 @@ export async function deleteTokensOfKey(
   transaction: Transaction,
 ): Promise<void> {
   if (!(await journalTableExists(sequelize, transaction))) return;
-  await stagedJournalModel(sequelize).destroy({ where: whereKey(key), transaction });
+  try {
+    await stagedJournalModel(sequelize).destroy({ where: whereKey(key), transaction });
+  } catch (error) {
+    // Dropped since it was seen (the failed statement may have aborted the transaction).
+    if (!isMissingTable(error)) throw error;
+    verified.delete(sequelize);
+    throw new JournalTableMissingError(STAGED_JOURNAL_TABLE, { cause: error });
+  }
 }
 
 function whereKey(key: ImageKey): WhereOptions<StagedJournalRow> {

@@ -230,6 +230,27 @@ export class OrphanFileWarning extends ImageAttachError {
   }
 }
 
+/**
+ * The staged-file journal table (`imageattach_staged_file`) does not exist: the database was
+ * set up before it, and not by `sequelize.sync()`. Create it once with
+ * `await createImageAttachTables(sequelize)`.
+ */
+export class JournalTableMissingError extends ImageAttachError {
+  override readonly code = 'E_JOURNAL_TABLE_MISSING';
+
+  constructor(
+    /** The missing table's name. */
+    readonly table: string,
+    options?: ImageAttachErrorOptions,
+  ) {
+    super(
+      `The table ${table} (the staged-file journal) is missing. Create it once with ` +
+        '`await createImageAttachTables(sequelize)` at start-up (sequelize.sync() creates it too).',
+      options,
+    );
+  }
+}
+
 export interface UploadErrorOptions extends ImageAttachErrorOptions {
   /** The form field the failure concerns. */
   field?: string | undefined;

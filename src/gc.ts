@@ -8,14 +8,19 @@
  *
  * Staged files (same-size replacements waiting to be moved into place) are never orphans here:
  * after a crash one may hold the only copy of a committed row's bytes. `recoverStagedFiles`
- * settles them; run it first.
+ * settles them; run it first. gc reports the staged-file journal's rows older than the grace
+ * period whose staged file is gone from the store (a move that finished when the row's delete
+ * did not, or another store's write), and removes them with `delete: true`: the library's own
+ * bookkeeping, never an image row.
  */
 import { Sequelize, type ModelStatic } from 'sequelize';
 import { InvalidOptionError } from './errors.js';
 import { imageModelsOf } from './migration/migrate.js';
 import { modelImageSource } from './migration/model-source.js';
 import { Image } from './models/image.js';
-import { STAGED_PREFIX } from './models/staged-files.js';
+import { deleteFinishedJournalRow } from './models/recover.js';
+import { parseStagingKey, STAGED_PREFIX } from './models/staged-files.js';
+import { allTokens, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
 import { extensionFor, type ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
 
@@ -31,7 +36,8 @@ export interface GcOptions {
    */
   gracePeriod?: number;
   /**
-   * Remove the orphans found (files only; rows are never touched).
+   * Remove the orphans found (files only; image rows are never touched) and the staged-file
+   * journal's rows in `journal`.
    * @default false (a dry run)
    */
   delete?: boolean;
@@ -68,6 +74,13 @@ export interface GcReport {
   deleted: ListedFile[];
   /** Orphans that could not be removed. */
   deleteFailures: { file: ListedFile; error: unknown }[];
+  /**
+   * Rows of the staged-file journal older than the grace period whose staged file this store
+   * does not hold (see `recoverStagedFiles`). Empty when the journal table does not exist.
+   */
+  journal: StagedJournalRow[];
+  /** Journal rows removed (with `delete: true`), each checked again under its key's lock. */
+  journalDeleted: StagedJournalRow[];
 }
 
 export const DEFAULT_GRACE_PERIOD = 24 * 60 * 60 * 1000;
@@ -83,6 +96,7 @@ const DEFAULT_PAGE_SIZE = 1000;
  */
 export async function gc(options: GcOptions): Promise<GcReport> {
   const { store, models, gracePeriod, pageSize, remove } = validate(options);
+  const sequelize = options.models instanceof Sequelize ? options.models : models[0]?.sequelize;
   const listFiles = store.listFiles!.bind(store);
 
   // Files first, rows second: a row committed after the listing then finds its file by a
@@ -109,6 +123,8 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     unknown: [],
     deleted: [],
     deleteFailures: [],
+    journal: [],
+    journalDeleted: [],
   };
   for (const model of models) {
     for await (const row of modelImageSource(model, pageSize).images()) {
@@ -127,6 +143,13 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     if (file.modifiedAt.getTime() > cutoff) report.recent += 1;
     else report.orphans.push(file);
   }
+  // Read after the listing, like the image rows: a write committed since is young.
+  const tokens = new Set(staged.map((file) => parseStagingKey(file.key)?.token));
+  if (sequelize !== undefined && (await journalTableExists(sequelize))) {
+    for (const row of await allTokens(sequelize)) {
+      if (!tokens.has(row.token) && row.createdAt.getTime() <= cutoff) report.journal.push(row);
+    }
+  }
 
   if (remove) {
     for (const file of report.orphans) {
@@ -139,6 +162,14 @@ export async function gc(options: GcOptions): Promise<GcReport> {
         report.deleted.push(file);
       } catch (error) {
         report.deleteFailures.push({ file, error });
+      }
+    }
+    for (const row of report.journal) {
+      try {
+        if (await deleteFinishedJournalRow(sequelize!, store, row)) report.journalDeleted.push(row);
+      } catch {
+        // Left in `journal` and out of `journalDeleted`: a journal row whose staged file is
+        // gone is harmless, and the next run retries it.
       }
     }
   }

@@ -4,6 +4,7 @@ export {
   ImageNotFoundError,
   InvalidOptionError,
   InvalidStoreUrlError,
+  JournalTableMissingError,
   MigrationError,
   MigrationImageError,
   MigrationRunningError,
@@ -70,6 +71,7 @@ export type {
   StoreOption,
 } from './models/image.js';
 export { DEFAULT_STAGED_GRACE_PERIOD, recoverStagedFiles } from './models/recover.js';
+export { createImageAttachTables, STAGED_JOURNAL_TABLE } from './models/staged-journal.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { imageAttachment } from './models/attachment.js';
 export { pairIntegers, pairObjectId } from './models/object-id.js';

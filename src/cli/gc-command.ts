@@ -172,6 +172,14 @@ function describeReport(report: GcReport, deleting: boolean): string {
       lines.push(`  unknown ${describeImage(image)}: ${(error as Error).message ?? String(error)}`);
     }
   }
+  if (report.journal.length > 0) {
+    lines.push(
+      `${report.journal.length} staged-file journal row(s) whose staged file is gone` +
+        (deleting
+          ? `, ${report.journalDeleted.length} removed.`
+          : ' (run with --delete to remove them).'),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -70,7 +70,7 @@ export function installImageHooks(model: ModelStatic<Model>): void {
         // The DELETE ran in autocommit mode: it is committed already.
         await deleteCommittedImageFile(model.sequelize!, store, row);
       } else {
-        noteImageDeleted(transaction, store, row);
+        await noteImageDeleted(transaction, store, row);
       }
     },
   );

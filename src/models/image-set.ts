@@ -250,8 +250,9 @@ export abstract class BaseImageSet<I extends Image> {
     if (row.original) {
       // The old rows must be gone before the new one takes the same primary key.
       for (const old of await this.model.findAll({ where: this.where(), transaction })) {
-        // A replacement must not share its predecessor's createdAt: that is how a staged
-        // file's committed row is told from the row it replaced (see recoverStagedFiles).
+        // A replacement is dated after its predecessor, so its URL (`_ts`) changes even on a
+        // clock that stood still. Nothing decides a file's fate by this time (see
+        // staged-journal.ts).
         createdAt = Math.max(createdAt, old.createdAt.getTime() + 1);
         await old.destroy({ transaction, imageStore: store });
       }

@@ -20,6 +20,7 @@ import type { Store } from '../stores/store.js';
 import { installCreatedAtHooks } from './created-at.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { microsecondsOf } from './precise-time.js';
+import { stagedJournalModel } from './staged-journal.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
@@ -91,7 +92,9 @@ const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a
 /**
  * Base class of image models. Subclass it, add the parent's key column(s), and `init` it with
  * {@link imageAttributes}. `init` defaults `timestamps` to `false` (the table has only
- * `created_at`) and installs the hooks that delete files after the rows' transaction commits.
+ * `created_at`), installs the hooks that delete files after the rows' transaction commits, and
+ * defines the library's staged-file journal on the same Sequelize (`sync()` creates its table;
+ * see `createImageAttachTables`).
  *
  * @example
  * class UserPicture extends Image { declare userId: number }
@@ -297,6 +300,8 @@ Object.defineProperty(Image, 'init', {
     );
     installImageHooks(model);
     installCreatedAtHooks(model);
+    // So that `sequelize.sync()` creates the staged-file journal with the image tables.
+    stagedJournalModel(model.sequelize!);
     return model;
   },
 });

@@ -1,25 +1,44 @@
 /**
  * `recoverStagedFiles`: finishes what a crash interrupted. A replacement of an image by one of
- * the same size and type writes its bytes to a staging key and copies them over the image's key
- * only after the commit; a process killed between the COMMIT and the end of that copy leaves a
- * committed row whose key still holds the old bytes, and the new bytes staged. Run this at
- * start-up, before serving: it copies every staged file whose row is committed into place, and
- * removes staged files whose row never committed once they are older than a grace period.
+ * the same size and type writes its bytes to a staging key named with a random token, records
+ * the token in the staged-file journal in the same transaction as the row, and copies the bytes
+ * over the image's key only after the commit. A process killed between the COMMIT and the end
+ * of that copy leaves a committed journal row and the new bytes staged. Run this at start-up,
+ * before serving: the journal decides every staged file, never a clock.
+ *
+ * Each staged file (and each journal row) is decided in a short transaction, under its key's
+ * lock (see `file-locks.ts`), which a writer holds from before it writes the staged file until
+ * its COMMIT or ROLLBACK:
+ *
+ * - journal row present (committed) and staged file there: copied into place, row deleted;
+ * - journal row present, staged file gone, the key's file there: the copy finished and only
+ *   the row's delete was lost; the row is deleted. (With the key's file missing too the row
+ *   may be another store's, and is left to `gc`.)
+ * - no journal row: its write rolled back, died before its COMMIT, or its row was deleted
+ *   since. With the lock held this is final, and the staged file is removed, unless it is
+ *   younger than the grace period (by its modification time): a second guard, and the only
+ *   one on dialects where no key lock is taken (see `file-locks.ts`).
  */
-import { Op, Sequelize, type ModelStatic, type WhereOptions } from 'sequelize';
+import { Sequelize } from 'sequelize';
 import { InvalidOptionError } from '../errors.js';
 import type { ImageKey } from '../stores/keys.js';
 import { assertStore, type ListedFile, type Store } from '../stores/store.js';
 import { inLockingTransaction, underKeyLock } from './file-locks.js';
-import { Image } from './image.js';
 import {
   deleteKey,
   moveStagedFile,
   parseStagingKey,
-  sameInstant,
+  stagingKeyOf,
   STAGED_PREFIX,
   type FileKey,
 } from './staged-files.js';
+import {
+  allTokens,
+  assertJournalTable,
+  deleteTokens,
+  findToken,
+  type StagedJournalRow,
+} from './staged-journal.js';
 
 export interface RecoverStagedFilesOptions {
   /** The Sequelize whose models (those extending `Image`) own the images. */
@@ -27,9 +46,10 @@ export interface RecoverStagedFilesOptions {
   /** The store to recover; it must support `listFiles()`. */
   store: Store;
   /**
-   * Milliseconds after its row's `createdAt` (in the file's name) after which a staged file
-   * whose row is not committed is removed. A younger one may belong to a transaction still
-   * running; make this longer than the longest one.
+   * Milliseconds after it was written (its modification time in the store) during which a
+   * staged file with no committed journal row is kept anyway. Only a second guard where key
+   * locks exist (PostgreSQL, SQLite); on other dialects make it longer than the longest
+   * transaction that replaces images.
    * @default 3600000 (one hour)
    */
   gracePeriod?: number;
@@ -38,21 +58,26 @@ export interface RecoverStagedFilesOptions {
 export interface RecoverStagedFilesReport {
   /** Staged files found. */
   found: number;
-  /** Keys whose committed row's staged bytes were copied into place. */
+  /** Keys whose committed staged bytes were copied into place. */
   recovered: ImageKey[];
-  /** Staged files of rows never committed (or replaced since), past the grace period: removed. */
+  /** Staged files of writes never committed (or whose row was deleted since): removed. */
   removed: ImageKey[];
-  /** Staged files with no committed row yet, within the grace period: left alone. */
+  /** Staged files with no committed journal row, younger than the grace period: left alone. */
   kept: ImageKey[];
-  /** Staged files that could not be settled, and why; running again retries them. */
+  /** Staged files (or journal rows) that could not be settled, and why; running again retries them. */
   failures: { file: ListedFile; error: unknown }[];
 }
 
 export const DEFAULT_STAGED_GRACE_PERIOD = 60 * 60 * 1000;
 
+type Outcome = 'recovered' | 'done' | 'removed' | 'kept' | 'none';
+
 /**
- * Puts the staged files of committed rows in place and removes stale ones. Safe to run twice,
- * and while the application runs: each file is settled under its key's lock.
+ * Puts the staged files of committed writes in place and removes those of writes that never
+ * committed. Safe to run twice, and while the application runs: each file is settled under
+ * its key's lock.
+ * @throws {JournalTableMissingError} when the journal table is missing: create it with
+ *   `createImageAttachTables(sequelize)`.
  *
  * @example
  * await recoverStagedFiles({ sequelize, store }); // at start-up, before app.listen()
@@ -61,6 +86,8 @@ export async function recoverStagedFiles(
   options: RecoverStagedFilesOptions,
 ): Promise<RecoverStagedFilesReport> {
   const { sequelize, store, gracePeriod } = validate(options);
+  // Looked for at every call: this is the start-up check of the upgrade.
+  await assertJournalTable(sequelize, null, true);
   const report: RecoverStagedFilesReport = {
     found: 0,
     recovered: [],
@@ -68,82 +95,97 @@ export async function recoverStagedFiles(
     kept: [],
     failures: [],
   };
-  const staged: { file: ListedFile; target: FileKey; createdAt: number }[] = [];
+  const staged = new Map<string, { file?: ListedFile; target: FileKey }>();
   for await (const file of store.listFiles!({ objectTypePrefix: STAGED_PREFIX })) {
     // Temporary files of interrupted writes are gc's to remove.
     const parsed = file.temporary ? undefined : parseStagingKey(file.key);
-    if (parsed !== undefined) staged.push({ file, ...parsed });
+    if (parsed !== undefined) staged.set(parsed.token, { file, target: parsed.target });
   }
-  report.found = staged.length;
+  report.found = staged.size;
+  // Read after the listing: a row committed since has its staged file checked directly.
+  for (const row of await allTokens(sequelize)) {
+    if (!staged.has(row.token)) staged.set(row.token, { target: targetOf(row) });
+  }
   const cutoff = Date.now() - gracePeriod;
-  for (const { file, target, createdAt } of staged) {
-    const staging: FileKey = { ...file.key, objectId: BigInt(file.key.objectId) };
+  for (const [token, { file, target }] of staged) {
+    const staging = stagingKeyOf(target, token);
     try {
-      await inLockingTransaction(sequelize, (transaction) =>
-        underKeyLock(sequelize, transaction, target, async () => {
-          const row = await committedRow(sequelize, target, createdAt, transaction);
+      const outcome = await inLockingTransaction(sequelize, async (transaction) => {
+        const decided = await underKeyLock(sequelize, transaction, target, async () => {
+          const row = await findToken(sequelize, token, transaction);
           if (row !== undefined) {
-            if (await moveStagedFile(store, staging, target, !row.original)) {
-              report.recovered.push(target);
-            }
-          } else if (createdAt <= cutoff) {
-            await deleteKey(store, staging);
-            report.removed.push(staging);
-          } else {
-            report.kept.push(staging);
+            if (await moveStagedFile(store, staging, target, !row.original)) return 'recovered';
+            return (await hasFile(store, target)) ? 'done' : 'none';
           }
-        }),
-      );
+          if (file === undefined) return 'none';
+          if (file.modifiedAt.getTime() > cutoff) return 'kept';
+          await deleteKey(store, staging);
+          return 'removed';
+        });
+        // Out of the lock's savepoint, which is rolled back (see underKeyLock).
+        if (decided === 'recovered' || decided === 'done') {
+          await deleteTokens(sequelize, [token], transaction);
+        }
+        return decided satisfies Outcome;
+      });
+      if (outcome === 'recovered') report.recovered.push(target);
+      else if (outcome === 'removed') report.removed.push(staging);
+      else if (outcome === 'kept') report.kept.push(staging);
     } catch (error) {
-      report.failures.push({ file, error });
+      report.failures.push({ file: file ?? listedOf(staging), error });
     }
   }
   return report;
 }
 
-/** The committed row of `key` created at `createdAt`, in any image model of that object type. */
-async function committedRow(
+/**
+ * Deletes the journal row of a staged write whose staged file is gone from `store` (its move
+ * finished; the row's delete did not), checking again under the key's lock. Resolves whether
+ * it was deleted.
+ */
+export async function deleteFinishedJournalRow(
   sequelize: Sequelize,
-  key: FileKey,
-  createdAt: number,
-  transaction: Parameters<typeof underKeyLock>[1],
-): Promise<Image | undefined> {
-  for (const model of imageModelsOfType(sequelize, key.objectType)) {
-    const rows = await model.unscoped().findAll({
-      where: {
-        width: key.width,
-        height: key.height,
-        mimetype: key.mimetype,
-        // A second either way: a column without fractions keeps only the second.
-        createdAt: { [Op.between]: [new Date(createdAt - 1000), new Date(createdAt + 1000)] },
-      } as WhereOptions,
-      transaction,
+  store: Store,
+  row: StagedJournalRow,
+): Promise<boolean> {
+  const target = targetOf(row);
+  return inLockingTransaction(sequelize, async (transaction) => {
+    const finished = await underKeyLock(sequelize, transaction, target, async () => {
+      if ((await findToken(sequelize, row.token, transaction)) === undefined) return false;
+      return !(await hasFile(store, stagingKeyOf(target, row.token)));
     });
-    const row = rows.find(
-      (candidate) =>
-        sameInstant(candidate.createdAt, createdAt) && objectIdOf(candidate) === key.objectId,
-    );
-    if (row !== undefined) return row;
-  }
-  return undefined;
-}
-
-function imageModelsOfType(sequelize: Sequelize, objectType: string): ModelStatic<Image>[] {
-  return Object.values(sequelize.models).filter((model): model is ModelStatic<Image> => {
-    if (!(model.prototype instanceof Image)) return false;
-    try {
-      return (model.build({}) as Image).objectType === objectType;
-    } catch {
-      return false;
-    }
+    if (finished) await deleteTokens(sequelize, [row.token], transaction);
+    return finished;
   });
 }
 
-function objectIdOf(image: Image): bigint | undefined {
+export function targetOf(row: StagedJournalRow): FileKey {
+  const { objectType, objectId, width, height, mimetype } = row;
+  return { objectType, objectId: BigInt(objectId), width, height, mimetype };
+}
+
+/** A journal row's staged file that was not listed, described as a listing would (size 0). */
+function listedOf(staging: FileKey): ListedFile {
+  return {
+    key: staging,
+    name: staging.objectType,
+    size: 0,
+    temporary: false,
+    modifiedAt: new Date(0),
+  };
+}
+
+export async function hasFile(store: Store, key: FileKey): Promise<boolean> {
+  const { objectType, objectId, width, height, mimetype } = key;
+  if (typeof store.statFile === 'function') {
+    return (await store.statFile(objectType, objectId, width, height, mimetype)) !== undefined;
+  }
   try {
-    return image.objectId;
-  } catch {
-    return undefined;
+    (await store.getFile(objectType, objectId, width, height, mimetype)).destroy();
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'ENOENT') return false;
+    throw error;
   }
 }
 

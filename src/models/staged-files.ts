@@ -1,8 +1,8 @@
 /**
  * Staging keys, and the work that settles a key once its transaction is over: delete the file
  * of a deleted row unless a committed row owns the key again, and move a staged write into
- * place when the row it was written for is committed. The same steps serve the end of a
- * transaction and `recoverStagedFiles` after a crash; every step is safe to repeat.
+ * place when its journal row (see `staged-journal.ts`) is committed. The same steps serve the
+ * end of a transaction and `recoverStagedFiles` after a crash; every step is safe to repeat.
  */
 import type { Readable } from 'node:stream';
 import type { Model, ModelStatic, Sequelize, Transaction, WhereOptions } from 'sequelize';
@@ -10,6 +10,13 @@ import { OrphanFileWarning } from '../errors.js';
 import type { ImageKey } from '../stores/keys.js';
 import type { Store } from '../stores/store.js';
 import { inLockingTransaction, underKeyLock } from './file-locks.js';
+import {
+  deleteTokens,
+  findToken,
+  isToken,
+  journalTableExists,
+  tokensOfKey,
+} from './staged-journal.js';
 
 /** The identity of a stored file, copied out of an image when it is journalled. */
 export interface FileKey {
@@ -24,7 +31,6 @@ export interface FileKey {
 export interface RowRef {
   readonly model: ModelStatic<Model>;
   readonly where: Readonly<Record<string, unknown>>;
-  readonly createdAt: Date;
 }
 
 /**
@@ -34,34 +40,31 @@ export interface RowRef {
  */
 export const STAGED_PREFIX = '.imageattach-staged~';
 
-/** `.imageattach-staged~<objectType>~<createdAt ms>`: one path segment, same id, size, type. */
-export function stagingKeyOf(key: FileKey, createdAt: Date): FileKey {
-  return { ...key, objectType: `${STAGED_PREFIX}${key.objectType}~${createdAt.getTime()}` };
-}
-
-/** The key a staged file is meant for and its row's `createdAt`, or `undefined`. */
-export function parseStagingKey(
-  key: ImageKey,
-): { readonly target: FileKey; readonly createdAt: number } | undefined {
-  if (!key.objectType.startsWith(STAGED_PREFIX)) return undefined;
-  const rest = key.objectType.slice(STAGED_PREFIX.length);
-  const at = rest.lastIndexOf('~');
-  const createdAt = rest.slice(at + 1);
-  if (at < 1 || !/^-?\d+$/.test(createdAt)) return undefined;
-  const { objectId, width, height, mimetype } = key;
-  return {
-    target: { objectType: rest.slice(0, at), objectId: BigInt(objectId), width, height, mimetype },
-    createdAt: Number(createdAt),
-  };
+/**
+ * `.imageattach-staged~<objectType>~<token>`: one path segment, same id, size and type. The
+ * token is the write's journal row: the name alone finds out whether the write committed.
+ */
+export function stagingKeyOf(key: FileKey, token: string): FileKey {
+  return { ...key, objectType: `${STAGED_PREFIX}${key.objectType}~${token}` };
 }
 
 /**
- * Whether a `createdAt` read back from the database is the one written: equal, or equal to
- * the second for a column that keeps no fractions (MySQL's DATETIME).
+ * The key a staged file is meant for and its write's token, or `undefined` for anything else
+ * (staged files of versions before the journal, named `~<milliseconds>`, included).
  */
-export function sameInstant(stored: Date, written: number): boolean {
-  const time = stored.getTime();
-  return time === written || (time % 1000 === 0 && time === Math.floor(written / 1000) * 1000);
+export function parseStagingKey(
+  key: ImageKey,
+): { readonly target: FileKey; readonly token: string } | undefined {
+  if (!key.objectType.startsWith(STAGED_PREFIX)) return undefined;
+  const rest = key.objectType.slice(STAGED_PREFIX.length);
+  const at = rest.lastIndexOf('~');
+  const token = rest.slice(at + 1);
+  if (at < 1 || !isToken(token)) return undefined;
+  const { objectId, width, height, mimetype } = key;
+  return {
+    target: { objectType: rest.slice(0, at), objectId: BigInt(objectId), width, height, mimetype },
+    token,
+  };
 }
 
 /** What is left to do for one key after its transaction ended. */
@@ -72,7 +75,8 @@ export type Settlement =
       readonly store: Store;
       readonly key: FileKey;
       readonly staging: FileKey;
-      readonly row: RowRef;
+      readonly token: string;
+      readonly original: boolean;
     };
 
 /**
@@ -85,15 +89,25 @@ export async function settle(sequelize: Sequelize, items: readonly Settlement[])
   const done = new Set<Settlement>();
   try {
     await inLockingTransaction(sequelize, async (transaction) => {
+      const finished: string[] = [];
       for (const item of items) {
         try {
-          await underKeyLock(sequelize, transaction, item.key, () => settleOne(item, transaction));
+          finished.push(
+            ...(await underKeyLock(sequelize, transaction, item.key, () =>
+              settleOne(sequelize, item, transaction),
+            )),
+          );
           done.add(item);
         } catch (error) {
           reportUnsettled(item, error);
           done.add(item);
         }
       }
+      // Out of the locks' savepoints, which are rolled back (see underKeyLock), and after the
+      // last lock: holding a journal row's lock while waiting for a key's could deadlock with
+      // a writer. The files are settled already; journal rows whose staged file is gone are
+      // taken for done by recovery and gc, should this fail or never commit.
+      await deleteTokens(sequelize, finished, transaction);
     });
   } catch (error) {
     // Nothing could be checked: leaving a file is an orphan at worst; deleting it could lose
@@ -102,24 +116,33 @@ export async function settle(sequelize: Sequelize, items: readonly Settlement[])
   }
 }
 
-async function settleOne(item: Settlement, transaction: Transaction): Promise<void> {
-  const model = item.row.model.unscoped();
-  const where = item.row.where as WhereOptions;
+/** Settles one key under its lock; resolves the journal tokens that are done with. */
+async function settleOne(
+  sequelize: Sequelize,
+  item: Settlement,
+  transaction: Transaction,
+): Promise<string[]> {
   if (item.kind === 'delete') {
-    if ((await model.count({ where, transaction })) === 0) await deleteKey(item.store, item.key);
-    return;
+    const model = item.row.model.unscoped();
+    const where = item.row.where as WhereOptions;
+    if ((await model.count({ where, transaction })) > 0) return [];
+    await deleteKey(item.store, item.key);
+    // Transactions delete a key's journal rows with its row; a DELETE in autocommit mode could
+    // not, and what was staged for the key then belongs to no row.
+    if (!(await journalTableExists(sequelize, transaction))) return [];
+    const stale = await tokensOfKey(sequelize, item.key, transaction);
+    for (const { token } of stale) await deleteKey(item.store, stagingKeyOf(item.key, token));
+    return stale.map(({ token }) => token);
   }
-  const row = await model.findOne({ where, transaction });
-  const createdAt = row?.get('createdAt');
-  if (
-    row !== null &&
-    createdAt instanceof Date &&
-    sameInstant(createdAt, item.row.createdAt.getTime())
-  ) {
-    await moveStagedFile(item.store, item.staging, item.key, row.get('original') !== true);
-  } else {
+  // Under the key's lock, the journal row is committed or never will be (its writer held the
+  // lock until its COMMIT or ROLLBACK): it alone decides, whatever the clocks say.
+  if ((await findToken(sequelize, item.token, transaction)) === undefined) {
+    // Rolled back, or its row deleted since by another transaction.
     await deleteKey(item.store, item.staging);
+    return [];
   }
+  await moveStagedFile(item.store, item.staging, item.key, !item.original);
+  return [item.token];
 }
 
 /**

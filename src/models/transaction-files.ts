@@ -32,6 +32,7 @@ import {
   type RowRef,
   type Settlement,
 } from './staged-files.js';
+import { deleteTokensOfKey, newToken, recordToken } from './staged-journal.js';
 
 export type { FileKey } from './staged-files.js';
 
@@ -47,6 +48,9 @@ interface Entry {
   readonly origin: Transaction;
   /** Where a write put its bytes because a committed row may still own `key`. */
   readonly staging?: FileKey;
+  /** The staged write's journal token (see `staged-journal.ts`). */
+  readonly token?: string;
+  readonly original: boolean;
 }
 
 interface Journal {
@@ -135,7 +139,7 @@ function rowRefOf(image: ImageRow): RowRef {
   const model = image.constructor as ModelStatic<Model>;
   const where: Record<string, unknown> = { mimetype: image.getDataValue('mimetype') };
   for (const name of model.primaryKeyAttributes) where[name] = image.getDataValue(name);
-  return { model, where, createdAt: image.createdAt };
+  return { model, where };
 }
 
 function sameKey(a: FileKey, b: FileKey): boolean {
@@ -159,6 +163,12 @@ function lastEntry(journal: Journal, store: Store, key: FileKey): Entry | undefi
 /**
  * Writes the file of a row just inserted in `transaction`. Call it after the INSERT: a
  * duplicate key then fails in the database before any byte is written.
+ *
+ * A staged write is journalled in the database too, in this order: the row (the caller's),
+ * its token's journal row, the key's lock, the staged file. The token row commits or rolls
+ * back with the image row, so after the transaction its presence says which happened; a
+ * missing journal table fails the INSERT here, and the whole write rolls back with
+ * `JournalTableMissingError`.
  */
 export async function writeImageFile(
   transaction: Transaction,
@@ -166,14 +176,19 @@ export async function writeImageFile(
   image: ImageRow,
   file: FileInput,
 ): Promise<void> {
+  const sequelize = sequelizeOf(transaction);
   const journal = journalOf(transaction);
   const key = keyOf(image);
-  // Held until this transaction ends, so a post-commit delete of the key waits for it.
-  await lockKeyForWrite(sequelizeOf(transaction), transaction, key);
-  const staging =
-    lastEntry(journal, store, key)?.kind === 'delete'
-      ? stagingKeyOf(key, image.createdAt)
-      : undefined;
+  const { original, createdAt } = image;
+  let token: string | undefined;
+  let staging: FileKey | undefined;
+  if (lastEntry(journal, store, key)?.kind === 'delete') {
+    token = newToken();
+    staging = stagingKeyOf(key, token);
+    await recordToken(sequelize, transaction, token, key, original);
+  }
+  // Held until this transaction ends, so a post-commit delete or move of the key waits for it.
+  await lockKeyForWrite(sequelize, transaction, key);
   // Journal first: if putFile fails half-way, the rollback still removes what it left.
   journal.entries.push({
     kind: 'write',
@@ -182,19 +197,32 @@ export async function writeImageFile(
     row: rowRefOf(image),
     origin: transaction,
     staging,
+    token,
+    original,
   });
-  const { original, createdAt } = image;
   await store.store({ ...(staging ?? key), original, createdAt }, file);
 }
 
-/** Notes that the row of `image` was deleted in `transaction`; its file goes at commit. */
-export function noteImageDeleted(transaction: Transaction, store: Store, image: ImageRow): void {
+/**
+ * Notes that the row of `image` was deleted in `transaction`; its file goes at commit. The
+ * journal rows of its key go now, in the same transaction: whatever was staged for the key
+ * (by this transaction or an unsettled earlier one) belongs to a row that is gone once this
+ * commits, and a rollback of the DELETE brings them back with the row.
+ */
+export async function noteImageDeleted(
+  transaction: Transaction,
+  store: Store,
+  image: ImageRow,
+): Promise<void> {
+  const key = keyOf(image);
+  await deleteTokensOfKey(sequelizeOf(transaction), key, transaction);
   journalOf(transaction).entries.push({
     kind: 'delete',
     store,
-    key: keyOf(image),
+    key,
     row: rowRefOf(image),
     origin: transaction,
+    original: image.original,
   });
 }
 
@@ -241,9 +269,10 @@ async function finish(root: Transaction, outcome: 'committed' | 'uncertain'): Pr
       continue;
     }
     seen.push(entry);
-    const { store, key, row, staging } = entry;
-    if (staging !== undefined) settlements.push({ kind: 'staged', store, key, staging, row });
-    else if (entry.kind === 'delete' || outcome === 'uncertain') {
+    const { store, key, row, staging, token, original } = entry;
+    if (staging !== undefined && token !== undefined) {
+      settlements.push({ kind: 'staged', store, key, staging, token, original });
+    } else if (entry.kind === 'delete' || outcome === 'uncertain') {
       settlements.push({ kind: 'delete', store, key, row });
     }
   }

@@ -11,6 +11,7 @@ import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
 import { parseDuration } from '../../src/cli/gc-command.js';
+import { newToken, stagedJournalModel } from '../../src/models/staged-journal.js';
 import { S3Store } from '../../src/s3.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
 import { createTestBucket, listKeys, s3Env, s3StoreOptions } from '../support/s3.js';
@@ -129,6 +130,32 @@ describe('sequelize-imageattach gc', () => {
     const run = await cli(base);
     expect(run.stdout).toContain('0 row(s) whose file is missing.');
     expect(run.code).toBe(0);
+  });
+
+  it('reports journal rows whose staged file is gone, and removes them with --delete', async () => {
+    const sequelize = new Sequelize(dbUrl, { logging: false });
+    await stagedJournalModel(sequelize).create({
+      token: newToken(),
+      objectType: 'something-cover',
+      objectId: '1',
+      width: 10,
+      height: 10,
+      mimetype: 'image/png',
+      original: true,
+      createdAt: new Date(Date.now() - 2 * DAY),
+    });
+    const dry = await cli(base);
+    expect(dry.stdout).toContain(
+      '1 staged-file journal row(s) whose staged file is gone (run with --delete to remove them).',
+    );
+    expect(dry.code).toBe(0);
+    expect(await stagedJournalModel(sequelize).count()).toBe(1);
+    const run = await cli([...base, '--delete']);
+    expect(run.stdout).toContain(
+      '1 staged-file journal row(s) whose staged file is gone, 1 removed.',
+    );
+    expect(await stagedJournalModel(sequelize).count()).toBe(0);
+    await sequelize.close();
   });
 
   it.each([

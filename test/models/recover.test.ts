@@ -1,16 +1,21 @@
 /**
  * recoverStagedFiles on its own: staged files are found through the store's listing (the
  * file-system store walks only the staged folders, S3 lists their prefix), put in place when
- * their row is committed, removed past the grace period when it is not, and kept when young.
+ * their journal token is committed, removed past the grace period when it is not, and kept
+ * when young; journal rows whose move had finished are removed.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type { Sequelize } from 'sequelize';
 import {
+  createImageAttachTables,
   DEFAULT_STAGED_GRACE_PERIOD,
+  JournalTableMissingError,
   recoverStagedFiles,
   type ImageKey,
   type ListedFile,
   type Store,
 } from '../../src/index.js';
+import { newToken, stagedJournalModel } from '../../src/models/staged-journal.js';
 import { jpeg } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { defineModels, type Models } from './models.js';
@@ -34,12 +39,32 @@ function keyOf(image: ImageKey): ImageKey {
   return { objectType, objectId, width, height, mimetype };
 }
 
-/** Puts bytes where a transaction would have staged them for `key` and a row of `createdAt`. */
-async function stage(store: Store, key: ImageKey, createdAt: number, bytes: Buffer) {
-  const staged = { ...keyOf(key), objectType: `${STAGED}${key.objectType}~${createdAt}` };
+/** Puts bytes where a transaction would have staged them for `key` under `token`. */
+async function stage(store: Store, key: ImageKey, token: string, bytes: Buffer) {
+  const staged = { ...keyOf(key), objectType: `${STAGED}${key.objectType}~${token}` };
   const { objectType, objectId, width, height, mimetype } = staged;
   await store.putFile(bytes, objectType, objectId, width, height, mimetype, false);
   return staged;
+}
+
+/** What a committed staged write leaves in the journal. */
+async function journal(sequelize: Sequelize, key: ImageKey, token: string) {
+  const { objectType, objectId, width, height, mimetype } = key;
+  await stagedJournalModel(sequelize).create({
+    token,
+    objectType,
+    objectId: String(objectId),
+    width,
+    height,
+    mimetype,
+    original: true,
+    createdAt: new Date(),
+  });
+}
+
+async function journalTokens(sequelize: Sequelize): Promise<string[]> {
+  const rows = await stagedJournalModel(sequelize).findAll({ order: [['token', 'ASC']] });
+  return rows.map((row) => row.get('token') as string);
 }
 
 describe.each(databaseKinds())('recoverStagedFiles on $name', (kind) => {
@@ -66,7 +91,8 @@ describe.each(databaseKinds())('recoverStagedFiles on $name', (kind) => {
     const name = (key: ImageKey) =>
       fixture.keyOf({ ...keyOf(key), objectId: BigInt(key.objectId) });
 
-    test('committed rows get their staged bytes; stale staged files go, young ones stay', async () => {
+    test('committed tokens get their staged bytes in place; the others go once past the grace period', async () => {
+      const sequelize = db.sequelize;
       const user = await models.User.create();
       const image = await user.picture.fromBlob((await jpeg(40, 40, 10)).bytes, { store });
       const post = await models.Post.create();
@@ -75,40 +101,75 @@ describe.each(databaseKinds())('recoverStagedFiles on $name', (kind) => {
         .fromBlob((await jpeg(30, 20, 10)).bytes, { store });
       const bytes = (await jpeg(40, 40, 250)).bytes;
       const photoBytes = (await jpeg(30, 20, 250)).bytes;
-      const now = Date.now();
-      // A crash after COMMIT, before the copy: staged under the committed row's createdAt.
-      await stage(store, image, image.createdAt.getTime(), bytes);
+      const committed = newToken();
+      const photoToken = newToken();
+      // A crash after COMMIT, before the copy: the staged file and its committed journal row.
+      await stage(store, image, committed, bytes);
+      await journal(sequelize, image, committed);
       // The same for an objectId computed from two key columns.
-      await stage(store, photo, photo.createdAt.getTime(), photoBytes);
-      // Never committed: one from two hours ago, one from a transaction still running.
+      await stage(store, photo, photoToken, photoBytes);
+      await journal(sequelize, photo, photoToken);
+      // Never committed (no journal row), of the same key: its bytes must never take the key.
+      const uncommitted = await stage(store, image, newToken(), (await jpeg(40, 40, 120)).bytes);
+      // A journal row whose staged file was moved already (a crash before the row's delete).
+      const moved = newToken();
+      await journal(sequelize, photo, moved);
+      // A journal row whose staged file and key this store does not hold: another store's.
       const { objectType, objectId, mimetype } = image;
-      const other = (width: number): ImageKey => ({
-        objectType,
-        objectId,
-        width,
-        height: width,
-        mimetype,
-      });
-      const stale = await stage(store, other(10), now - 2 * HOUR, bytes);
-      const young = await stage(store, other(20), now, bytes);
-      // Its row was replaced since (another createdAt): never to be copied over the key.
-      const replaced = await stage(store, image, image.createdAt.getTime() - 2 * HOUR, bytes);
+      const elsewhere = newToken();
+      await journal(
+        sequelize,
+        { objectType, objectId, width: 10, height: 10, mimetype },
+        elsewhere,
+      );
+      // Staged by a version before the journal: no token, left alone.
+      const legacy = await stage(store, image, String(Date.now()), bytes);
 
-      const report = await recoverStagedFiles({ sequelize: db.sequelize, store });
-      expect(report.found).toBe(5);
+      const report = await recoverStagedFiles({ sequelize, store });
+      expect(report.found).toBe(3);
       expect(report.recovered.map(name).sort()).toEqual([name(image), name(photo)].sort());
-      expect(report.removed.map(name).sort()).toEqual([name(stale), name(replaced)].sort());
-      expect(report.kept.map(name)).toEqual([name(young)]);
+      expect(report.removed).toEqual([]);
+      // Young: kept even with no token (the grace period is a second guard).
+      expect(report.kept.map(name)).toEqual([name(uncommitted)]);
       expect(report.failures).toEqual([]);
       expect(await readKey(store, image)).toEqual(bytes);
       expect(await readKey(store, photo)).toEqual(photoBytes);
-      expect(await fixture.list()).toEqual([name(image), name(photo), name(young)].sort());
+      expect(await journalTokens(sequelize)).toEqual([elsewhere]);
+      expect(await fixture.list()).toEqual(
+        [name(image), name(photo), name(uncommitted), name(legacy)].sort(),
+      );
+
+      const late = await recoverStagedFiles({ sequelize, store, gracePeriod: 0 });
+      expect(late).toMatchObject({ found: 1, recovered: [], kept: [], failures: [] });
+      expect(late.removed.map(name)).toEqual([name(uncommitted)]);
+      expect(await readKey(store, image)).toEqual(bytes);
+      expect(await fixture.list()).toEqual([name(image), name(photo), name(legacy)].sort());
+      expect(await journalTokens(sequelize)).toEqual([elsewhere]);
+    });
+
+    test('a missing journal table fails with the call that creates it; createImageAttachTables makes it, twice harmlessly', async () => {
+      const sequelize = db.sequelize;
+      await stagedJournalModel(sequelize).drop();
+      const missing = await recoverStagedFiles({ sequelize, store }).catch(
+        (error: unknown) => error,
+      );
+      expect(missing).toBeInstanceOf(JournalTableMissingError);
+      expect(missing).toMatchObject({ code: 'E_JOURNAL_TABLE_MISSING', status: 500 });
+      await createImageAttachTables(sequelize);
+      await createImageAttachTables(sequelize);
+      expect(await recoverStagedFiles({ sequelize, store })).toEqual({
+        found: 0,
+        recovered: [],
+        removed: [],
+        kept: [],
+        failures: [],
+      });
     });
 
     test('the listing of staged files leaves every other folder or prefix alone', async () => {
       const user = await models.User.create();
       const image = await user.picture.fromBlob((await jpeg(40, 40)).bytes, { store });
-      const staged = await stage(store, image, Date.now(), (await jpeg(40, 40)).bytes);
+      const staged = await stage(store, image, newToken(), (await jpeg(40, 40)).bytes);
       const listed: ListedFile[] = [];
       for await (const file of store.listFiles!({ objectTypePrefix: STAGED })) listed.push(file);
       expect(listed.map((file) => name(file.key))).toEqual([name(staged)]);

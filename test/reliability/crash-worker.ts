@@ -2,16 +2,18 @@
  * The crash test's child process: a seeded random stream of image operations against a real
  * database and a file-system store, until it is killed with SIGKILL, by the parent at a random
  * moment or by itself at a seeded step (a store call, a chunk of a write, or just before or
- * after a database query, COMMIT included). Around each original it writes it appends the
- * file's identity and SHA-256 to a log (and, once written, the row's `createdAt`), so the parent
- * can tell the bytes committed for a row from anything else.
+ * after a database query, COMMIT included). For each original written it appends the file's
+ * identity and SHA-256 to a log around the COMMIT of its transaction: `P` just before the
+ * COMMIT is sent (from then on it may be committed), `C` once it answered. The parent then
+ * knows the bytes committed for a row, whatever the clock: the stream replaces images twice in
+ * a row, within one second, on a table whose `created_at` keeps whole seconds.
  *
  * Environment: CRASH_SEED, CRASH_STORE (folder), CRASH_LOG (file), CRASH_KILL_AT (step, 0 for
  * never), and CRASH_SQLITE (file) or CRASH_PG_URL + CRASH_PG_SCHEMA.
  */
 import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { Sequelize, type Transaction } from 'sequelize';
+import { Sequelize, type Model, type Transaction } from 'sequelize';
 import { FileSystemStore, Store, storeContext, type FileInput } from '../../src/index.js';
 import { identityOf } from '../../src/gc.js';
 import { jpeg } from '../fixtures/samples.js';
@@ -108,25 +110,61 @@ const COLOURS = [10, 120, 240];
 
 async function main(): Promise<void> {
   const sequelize = openDatabase();
-  const isCommit = (query: unknown) => /^\s*COMMIT/i.test((query as { sql?: string }).sql ?? '');
-  sequelize.addHook('beforeQuery', (_options, query) =>
-    tick(isCommit(query) ? 'before-commit' : 'query'),
-  );
-  sequelize.addHook('afterQuery', (_options, query) =>
-    tick(isCommit(query) ? 'after-commit' : 'query'),
-  );
+  sequelize.addHook('beforeQuery', () => tick('query'));
+  sequelize.addHook('afterQuery', () => tick('query'));
+  /** The originals each root transaction wrote: identity (hex) → SHA-256, the last one kept. */
+  const pending = new Map<Transaction, Map<string, string>>();
+  let writing: { hex: string; sha: string } | undefined;
+  // Around the COMMIT itself: a query hook does not see a query's SQL before it runs.
+  const queryInterface = sequelize.getQueryInterface() as unknown as {
+    commitTransaction(transaction: Transaction, options: object): Promise<unknown>;
+  };
+  const commitTransaction = queryInterface.commitTransaction.bind(queryInterface);
+  queryInterface.commitTransaction = async (transaction, options) => {
+    tick('before-commit');
+    const written = pending.get(transaction);
+    for (const [hex, sha] of written ?? []) appendFileSync(env('CRASH_LOG'), `P ${hex} ${sha}\n`);
+    const result = await commitTransaction(transaction, options);
+    pending.delete(transaction);
+    for (const [hex, sha] of written ?? []) appendFileSync(env('CRASH_LOG'), `C ${hex} ${sha}\n`);
+    tick('after-commit');
+    return result;
+  };
   const models = defineModels(sequelize);
+  models.UserPicture.addHook('afterCreate', (image: Model, options: { transaction?: unknown }) => {
+    if (writing === undefined || image.get('original') !== true) return;
+    let root = options.transaction as (Transaction & { parent?: Transaction }) | undefined;
+    while (root?.parent) root = root.parent;
+    if (root === undefined) return;
+    const written = pending.get(root) ?? new Map<string, string>();
+    written.set(writing.hex, writing.sha);
+    pending.set(root, written);
+  });
   const store = new SteppingStore(
     new FileSystemStore({ path: env('CRASH_STORE'), baseUrl: 'http://x/' }),
   );
   const users = async () => models.User.findAll({ order: [['id', 'ASC']] });
   process.stdout.write('ready\n');
 
-  const attach = async (transaction?: Transaction) => {
+  const attach = async (transaction?: Transaction, same = false) => {
     const list = await users();
     const user = rng.pick(list);
     if (user === undefined) return;
-    const [width, height] = rng.pick(SIZES)!;
+    // Twice with the same size: a replacement that is staged until its commit.
+    let [width, height]: [number, number] = [...rng.pick(SIZES)!];
+    const times = same ? 2 : 1;
+    if (same) {
+      const original = await user.picture.original({ transaction });
+      if (original !== null) [width, height] = [original.width, original.height];
+    }
+    for (let i = 0; i < times; i += 1) await attachOne(user, width, height, transaction);
+  };
+  const attachOne = async (
+    user: InstanceType<typeof models.User>,
+    width: number,
+    height: number,
+    transaction?: Transaction,
+  ) => {
     const { bytes } = await jpeg(width, height, rng.pick(COLOURS));
     const identity = identityOf({
       objectType: 'user-picture',
@@ -135,11 +173,12 @@ async function main(): Promise<void> {
       height,
       mimetype: 'image/jpeg',
     });
-    const hex = Buffer.from(identity).toString('hex');
-    // W: about to write these bytes for the key; C: a row of that createdAt has them.
-    appendFileSync(env('CRASH_LOG'), `W ${hex} ${sha256(bytes)}\n`);
-    const image = await user.picture.fromBlob(bytes, { store, transaction });
-    appendFileSync(env('CRASH_LOG'), `C ${hex} ${image.createdAt.getTime()} ${sha256(bytes)}\n`);
+    writing = { hex: Buffer.from(identity).toString('hex'), sha: sha256(bytes) };
+    try {
+      await user.picture.fromBlob(bytes, { store, transaction });
+    } finally {
+      writing = undefined;
+    }
   };
   const thumbnail = async (transaction?: Transaction) => {
     const user = rng.pick(await users());
@@ -151,8 +190,11 @@ async function main(): Promise<void> {
     const choice = rng.int(100);
     if (choice < 10 || (await models.User.count()) < 3) {
       await models.User.create();
-    } else if (choice < 40) {
+    } else if (choice < 30) {
       await attach();
+    } else if (choice < 40) {
+      // Two replacements in quick succession: the same second, the same whole-second time.
+      await attach(undefined, true);
     } else if (choice < 55) {
       await thumbnail();
     } else if (choice < 65) {
@@ -170,7 +212,7 @@ async function main(): Promise<void> {
       const rollback = rng.int(3) === 0;
       await sequelize
         .transaction(async (transaction) => {
-          await attach(transaction);
+          await attach(transaction, rng.int(2) === 0);
           await thumbnail(transaction);
           if (rollback) throw new Error('rollback');
         })

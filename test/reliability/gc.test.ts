@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { FileSystemStore, gc, type ListedFile } from '../../src/index.js';
 import { identityOf } from '../../src/gc.js';
 import { STAGED_PREFIX } from '../../src/models/staged-files.js';
+import { newToken, stagedJournalModel } from '../../src/models/staged-journal.js';
 import { jpeg, jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { FaultStore } from '../support/fault-store.js';
@@ -280,11 +281,45 @@ describe.each(databaseKinds())('gc on $name', (kind) => {
 
   test('leaves staged files to recoverStagedFiles: they may hold committed bytes', async () => {
     await scene();
-    const staged = `${STAGED_PREFIX}user-picture~${Date.now() - 2 * DAY}`;
+    const staged = `${STAGED_PREFIX}user-picture~${newToken()}`;
     await store.putFile(Buffer.from('x'), staged, 1, 405, 640, 'image/jpeg', false);
     const report = await gc({ store, models: db.sequelize, gracePeriod: 0, delete: true });
     expect(report.staged.map((file) => file.key.objectType)).toEqual([staged]);
     expect(report.orphans.map((file) => file.key.objectType)).toEqual(['user-picture']);
+    expect((await listAll(store)).map((file) => file.key.objectType)).toContain(staged);
+  });
+
+  test('reports journal rows past the grace period whose staged file is gone; removes them with delete', async () => {
+    await scene();
+    const journal = stagedJournalModel(db.sequelize);
+    const row = (token: string, createdAt: Date) => ({
+      token,
+      objectType: 'user-picture',
+      objectId: '1',
+      width: 405,
+      height: 640,
+      mimetype: 'image/jpeg',
+      original: true,
+      createdAt,
+    });
+    const finished = newToken(); // moved, its row's delete lost: nothing staged
+    const young = newToken(); // as finished, but within the grace period
+    const pending = newToken(); // its staged file is still there: recovery's
+    await journal.create(row(finished, new Date(Date.now() - 2 * DAY)));
+    await journal.create(row(young, new Date()));
+    await journal.create(row(pending, new Date(Date.now() - 2 * DAY)));
+    const staged = `${STAGED_PREFIX}user-picture~${pending}`;
+    await store.putFile(Buffer.from('x'), staged, 1, 405, 640, 'image/jpeg', false);
+
+    const dry = await gc({ store, models: db.sequelize, gracePeriod: DAY });
+    expect(dry.journal.map((entry) => entry.token)).toEqual([finished]);
+    expect(dry.journalDeleted).toEqual([]);
+    expect(dry.staged.map((file) => file.key.objectType)).toEqual([staged]);
+    expect(await journal.count()).toBe(3);
+    const report = await gc({ store, models: db.sequelize, gracePeriod: DAY, delete: true });
+    expect(report.journalDeleted.map((entry) => entry.token)).toEqual([finished]);
+    const left = await journal.findAll({ order: [['token', 'ASC']] });
+    expect(left.map((entry) => entry.get('token'))).toEqual([young, pending].sort());
     expect((await listAll(store)).map((file) => file.key.objectType)).toContain(staged);
   });
 

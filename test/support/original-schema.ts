@@ -1,0 +1,47 @@
+/**
+ * The `user_picture` table of the test models as SQLAlchemy-ImageAttach's schema has it:
+ * `created_at` keeps whole seconds. On PostgreSQL the column is `timestamp(0) with time zone`
+ * (the server rounds every value to the second). On SQLite it is a `DATETIME` defaulting to
+ * `CURRENT_TIMESTAMP`, which writes `YYYY-MM-DD HH:MM:SS`; Sequelize writes milliseconds, so an
+ * insert trigger cuts what it writes to the same whole seconds, as MySQL's and MariaDB's
+ * `DATETIME` do. No column is added: the library's staged-file journal is a table of its own.
+ */
+import type { Sequelize } from 'sequelize';
+
+/** Replaces `user_picture` (after `sync()`, or none yet) with the original's table. */
+export async function useOriginalPictureTable(sequelize: Sequelize): Promise<void> {
+  await sequelize.query('DROP TABLE IF EXISTS user_picture');
+  if (sequelize.getDialect() === 'postgres') {
+    await sequelize.query(`CREATE TABLE user_picture (
+      "userId" integer NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+      width integer NOT NULL,
+      height integer NOT NULL,
+      mimetype varchar(255) NOT NULL,
+      original boolean NOT NULL,
+      created_at timestamp(0) with time zone NOT NULL DEFAULT now(),
+      PRIMARY KEY ("userId", width, height))`);
+    return;
+  }
+  await sequelize.query(`CREATE TABLE user_picture (
+    "userId" INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    mimetype VARCHAR(255) NOT NULL,
+    original BOOLEAN NOT NULL,
+    created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY ("userId", width, height))`);
+  await sequelize.query(`CREATE TRIGGER user_picture_whole_seconds AFTER INSERT ON user_picture
+    BEGIN
+      UPDATE user_picture SET created_at = substr(NEW.created_at, 1, 19) WHERE rowid = NEW.rowid;
+    END`);
+}
+
+/** The `created_at` values of a user's rows as the database holds them, in text. */
+export async function storedCreatedAt(sequelize: Sequelize, userId: number): Promise<string[]> {
+  const [rows] = await sequelize.query(
+    sequelize.getDialect() === 'postgres'
+      ? `SELECT created_at::text AS t FROM user_picture WHERE "userId" = ${Number(userId)}`
+      : `SELECT created_at AS t FROM user_picture WHERE "userId" = ${Number(userId)}`,
+  );
+  return (rows as { t: string }[]).map((row) => row.t);
+}

@@ -15,6 +15,7 @@ import { InvalidOptionError } from './errors.js';
 import { imageModelsOf } from './migration/migrate.js';
 import { modelImageSource } from './migration/model-source.js';
 import { Image } from './models/image.js';
+import { ensureSqliteSetUp } from './models/sqlite-setup.js';
 import { STAGED_PREFIX } from './models/staged-files.js';
 import { extensionFor, type ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
@@ -83,6 +84,8 @@ const DEFAULT_PAGE_SIZE = 1000;
  */
 export async function gc(options: GcOptions): Promise<GcReport> {
   const { store, models, gracePeriod, pageSize, remove } = validate(options);
+  // gc only reads rows, but next to a running app its reads may meet a commit: wait for it.
+  for (const model of models) if (model.sequelize) ensureSqliteSetUp(model.sequelize);
   const listFiles = store.listFiles!.bind(store);
 
   // Files first, rows second: a row committed after the listing then finds its file by a

@@ -1,5 +1,7 @@
 export {
   ContextError,
+  DatabaseBusyError,
+  DeferredTransactionError,
   ImageAttachError,
   ImageNotFoundError,
   InvalidOptionError,
@@ -72,6 +74,9 @@ export type {
 export { DEFAULT_STAGED_GRACE_PERIOD, recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { imageAttachment } from './models/attachment.js';
+export { imageTransaction } from './models/image-transaction.js';
+export { configureSqlite, DEFAULT_BUSY_TIMEOUT } from './models/sqlite-setup.js';
+export type { SqliteOptions } from './models/sqlite-setup.js';
 export type { ImageAttachmentOptions } from './models/attachment.js';
 export { BaseImageSet } from './models/image-set.js';
 export type {

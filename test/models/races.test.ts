@@ -203,10 +203,12 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
       mimetype: 'image/jpeg',
     });
     const t1Id = signal<string>();
+    const bytes = (await jpeg(40, 40, 250)).bytes;
     const second = db.sequelize.transaction(async (t1) => {
       t1Id.resolve(idOf(t1));
-      // Waits for t0: both lock the user row (SQLite: the write lock).
-      return await user.picture.fromRawFile((await jpeg(40, 40, 250)).bytes, {
+      // Waits for t0: PostgreSQL in the lock of the user row; SQLite for its write turn, which
+      // t0 holds from its first write to its ROLLBACK.
+      return await user.picture.fromRawFile(bytes, {
         store,
         transaction: t1,
         width: 40,
@@ -215,14 +217,21 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
       });
     });
     const id = await t1Id.promise;
-    // t1 has sent the statement that waits for t0's lock.
-    await vi.waitFor(() =>
-      expect(sqlAt((event) => event.connection === id && /users/.test(event.sql))).toBeGreaterThan(
-        -1,
-      ),
-    );
+    const t1LocksUser = (event: { connection: string; sql: string }) =>
+      event.connection === id && /users/.test(event.sql);
+    // PostgreSQL: t1 has sent the statement that waits for t0's lock.
+    if (db.dialect === 'postgres') {
+      await vi.waitFor(() => expect(sqlAt(t1LocksUser)).toBeGreaterThan(-1));
+    }
     await t0.rollback();
     const theirs = await second;
+    if (db.dialect === 'sqlite') {
+      // SQLite: t1 waited in JavaScript, not in SQLite, and wrote only after t0's ROLLBACK.
+      const rolledBack = sqlAt(
+        (event) => event.connection === idOf(t0) && /^ROLLBACK/.test(event.sql),
+      );
+      expect(sqlAt(t1LocksUser)).toBeGreaterThan(rolledBack);
+    }
 
     const key = nameOf(mine);
     const removed = storeAt('delete', key);

@@ -38,7 +38,11 @@ const configured = new WeakMap<SqliteConnection, number>();
 function applyTimeout(connection: SqliteConnection, busyTimeout: number): void {
   if (configured.get(connection) === busyTimeout) return;
   configured.set(connection, busyTimeout);
-  connection.configure('busyTimeout', busyTimeout);
+  try {
+    connection.configure('busyTimeout', busyTimeout);
+  } catch {
+    // Closed already (its transaction's connection died): it runs nothing more.
+  }
 }
 
 /**

@@ -9,9 +9,18 @@ import { execFile } from 'node:child_process';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import express from 'express';
 import { Sequelize } from 'sequelize';
+import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { configureSqlite, FileSystemStore, imageTransaction } from '../../src/index.js';
+import {
+  attachImage,
+  configureSqlite,
+  FileSystemStore,
+  imageTransaction,
+  uploadImage,
+  type AttachedImage,
+} from '../../src/index.js';
 import { jpeg } from '../fixtures/samples.js';
 import { defineMigrationModels, type MigrationModels } from '../migration/models.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -141,5 +150,45 @@ describe.each(['delete', 'wal'])('SQLite in %s journal mode, two processes', (jo
     expect(problems).toEqual([]);
     expect(state.rows.size).toBe(0);
     expect(state.files.size).toBe(0);
+  });
+
+  test('attachImage answers 503 E_DATABASE_BUSY past the busy timeout, then attaches', async () => {
+    configureSqlite(sequelize, { busyTimeout: 200 });
+    const parent = await models.Something.create();
+    const tmp = await makeTempDir('sqlite-processes-upload');
+    const app = express();
+    app.post(
+      '/covers/:id',
+      uploadImage({ field: 'cover', tmpDir: tmp.path }),
+      attachImage({
+        to: async (req) => (await models.Something.findByPk(String(req.params.id)))?.cover,
+        store,
+        thumbnails: [{ width: 10 }],
+      }),
+      (_req, res) => {
+        res.status(201).json({ url: (res.locals.image as AttachedImage).url });
+      },
+    );
+    const { bytes } = await jpeg(30, 20);
+    const post = () =>
+      request(app).post(`/covers/${parent.id}`).attach('cover', Buffer.from(bytes), 'cover.jpg');
+    try {
+      const lock = await holdWriteLock(file);
+      try {
+        const refused = await post();
+        expect(refused.status).toBe(503);
+        expect((refused.body as { error: { code: string } }).error.code).toBe('E_DATABASE_BUSY');
+      } finally {
+        await lock.release();
+      }
+      expect((await checkInvariants(store, sequelize)).state.files.size).toBe(0);
+      const accepted = await post();
+      expect(accepted.status).toBe(201);
+      const { problems, state } = await checkInvariants(store, sequelize);
+      expect(problems).toEqual([]);
+      expect(state.rows.size).toBe(2);
+    } finally {
+      await tmp.remove();
+    }
   });
 });

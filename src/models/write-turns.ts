@@ -86,12 +86,12 @@ function rootOf(transaction: Transaction): Transaction {
 /** Keeps `turn` until `transaction` ends (its cleanup) or its connection closes. */
 function hold(transaction: Transaction, turn: Turn): void {
   const t = internals(transaction);
-  holders.set(transaction, turn);
   const connection = t.connection;
   const release = () => {
     connection?.off?.('close', release);
     turn.release();
   };
+  holders.set(transaction, { release });
   connection?.once?.('close', release);
   const cleanup = t.cleanup.bind(t);
   const forceCleanup = t.forceCleanup.bind(t);
@@ -174,9 +174,31 @@ export function installTurns(sequelize: Sequelize): void {
   }
 
   sequelize.transaction = transactionTakingTurns;
+  releaseAfterStatements(sequelize);
   sequelize.addHook('beforeQuery', 'imageattach:turns', (options) => {
     if (options.transaction) fresh.delete(rootOf(options.transaction));
   });
+}
+
+/**
+ * Lets the next writer in as soon as a root's COMMIT or ROLLBACK statement has completed, before
+ * anything else `commit()` does (its after-commit hooks, or whatever wraps it). A statement that
+ * fails keeps the turn: Sequelize then closes the connection, and `forceCleanup` releases it.
+ */
+function releaseAfterStatements(sequelize: Sequelize): void {
+  type Ending = (this: unknown, transaction: Transaction, options?: unknown) => Promise<unknown>;
+  const queryInterface = sequelize.getQueryInterface() as unknown as Record<
+    'commitTransaction' | 'rollbackTransaction',
+    Ending
+  >;
+  for (const name of ['commitTransaction', 'rollbackTransaction'] as const) {
+    const end = queryInterface[name];
+    queryInterface[name] = async function endReleasingTurn(transaction, options) {
+      const result = await end.call(this, transaction, options);
+      if (!internals(transaction).parent) holders.get(transaction)?.release();
+      return result;
+    };
+  }
 }
 
 /** Whether `transaction`'s root holds a write turn. */

@@ -135,6 +135,19 @@ describe('SQLite write turns', () => {
     expect(state.orphans).toEqual([]);
   });
 
+  test('after-commit hooks can write: the turn is handed on when the COMMIT statement is done', async () => {
+    const user = await models.User.create();
+    const { bytes } = await jpeg(20, 20);
+    let width = 0;
+    await imageTransaction(db.sequelize, async (transaction) => {
+      await models.User.create({}, { transaction });
+      transaction.afterCommit(async () => {
+        width = (await user.picture.fromBlob(bytes, { store })).width;
+      });
+    });
+    expect(width).toBe(20);
+  });
+
   test('a transaction whose BEGIN fails gives its turn back (E_DATABASE_BUSY, 503)', async () => {
     configureSqlite(db.sequelize, { busyTimeout: 100 });
     const user = await models.User.create();

@@ -4,9 +4,10 @@
  * inside SQLite holds one of libuv's four thread-pool threads while it sleeps, starving the
  * holder's COMMIT and sharp, and a DEFERRED transaction that must upgrade its lock halfway can
  * deadlock. So every writer waits here, in a promise queue, before its `BEGIN IMMEDIATE`, and
- * lets the next one in as soon as its COMMIT or ROLLBACK statement has completed (from the
- * transaction's `cleanup`/`forceCleanup`, before any post-commit work, which may open a
- * transaction of its own), or when its connection closes.
+ * lets the next one in as soon as its COMMIT or ROLLBACK statement has completed (the query
+ * interface's `commitTransaction`/`rollbackTransaction`, before any post-commit work, which may
+ * open a transaction of its own), when Sequelize gives up its connection after a failed one
+ * (`forceCleanup`), or when its connection closes.
  *
  * `sequelize.transaction` is wrapped on SQLite instances (once, by {@link installTurns}): a root
  * transaction whose type is IMMEDIATE or EXCLUSIVE (given, or `transactionType` of the
@@ -83,7 +84,7 @@ function rootOf(transaction: Transaction): Transaction {
   return root;
 }
 
-/** Keeps `turn` until `transaction` ends (its cleanup) or its connection closes. */
+/** Keeps `turn` until `transaction` ends or its connection closes. */
 function hold(transaction: Transaction, turn: Turn): void {
   const t = internals(transaction);
   const connection = t.connection;

@@ -2,9 +2,9 @@
  * Concurrent writers: many attaches to different parents, many replacements of one parent's
  * original, and one thumbnail asked for many times at once. The final state passes the
  * invariant checker, each set has exactly one original, and each thumbnail size is computed
- * and stored once, on PostgreSQL (with DATABASE_URL) and on a SQLite file database without
- * Sequelize's `retry` option. SQLite runs half the attaches: its writers take turns, one at a
- * time, so the run lasts as long as the writes one after another.
+ * and stored once, on PostgreSQL (with DATABASE_URL) and, at the same sizes, on a SQLite file
+ * database without Sequelize's `retry` option (its writers take turns, one at a time, so the
+ * run lasts about as long as the writes one after another).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
@@ -38,7 +38,7 @@ describe.each(databaseKinds())('concurrent writers on $name', (kind) => {
   });
   afterEach(() => dir.remove());
 
-  const attaches = scale(200, 100, kind.name);
+  const attaches = scale(200, 200, kind.name);
   test(
     `${attaches} concurrent attaches to different parents`,
     { timeout: 300_000 * Math.max(1, iterations()) },

@@ -475,3 +475,20 @@ export class AttachTargetNotFoundError extends ImageAttachError {
   override readonly code = 'E_ATTACH_TARGET_NOT_FOUND';
   override readonly status = 404;
 }
+
+/**
+ * SQLite stayed locked by a writer in another process for longer than the busy timeout
+ * (`configureSqlite(sequelize, { busyTimeout })`); try again later.
+ */
+export class DatabaseBusyError extends ImageAttachError {
+  override readonly code = 'E_DATABASE_BUSY';
+  override readonly status = 503;
+}
+
+/**
+ * The library was asked to write in a DEFERRED SQLite transaction that had already run
+ * statements while another transaction was writing; start it with `imageTransaction()`.
+ */
+export class DeferredTransactionError extends ImageAttachError {
+  override readonly code = 'E_DEFERRED_TRANSACTION';
+}

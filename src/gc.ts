@@ -21,6 +21,7 @@ import { Image } from './models/image.js';
 import { deleteFinishedJournalRow } from './models/recover.js';
 import { parseStagingKey, STAGED_PREFIX } from './models/staged-files.js';
 import { allTokens, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
+import { ensureSqliteSetUp } from './models/sqlite-setup.js';
 import { extensionFor, type ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
 
@@ -97,6 +98,8 @@ const DEFAULT_PAGE_SIZE = 1000;
 export async function gc(options: GcOptions): Promise<GcReport> {
   const { store, models, gracePeriod, pageSize, remove } = validate(options);
   const sequelize = options.models instanceof Sequelize ? options.models : models[0]?.sequelize;
+  // gc only reads rows, but next to a running app its reads may meet a commit: wait for it.
+  for (const model of models) if (model.sequelize) ensureSqliteSetUp(model.sequelize);
   const listFiles = store.listFiles!.bind(store);
 
   // Files first, rows second: a row committed after the listing then finds its file by a

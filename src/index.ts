@@ -1,5 +1,7 @@
 export {
   ContextError,
+  DatabaseBusyError,
+  DeferredTransactionError,
   ImageAttachError,
   ImageNotFoundError,
   InvalidOptionError,
@@ -75,6 +77,9 @@ export { createImageAttachTables, STAGED_JOURNAL_TABLE } from './models/staged-j
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { imageAttachment } from './models/attachment.js';
 export { pairIntegers, pairObjectId } from './models/object-id.js';
+export { imageTransaction } from './models/image-transaction.js';
+export { configureSqlite, DEFAULT_BUSY_TIMEOUT } from './models/sqlite-setup.js';
+export type { SqliteOptions } from './models/sqlite-setup.js';
 export type { ImageAttachmentOptions } from './models/attachment.js';
 export { BaseImageSet } from './models/image-set.js';
 export type {

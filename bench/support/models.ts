@@ -25,7 +25,6 @@ export async function openDatabase(folder: string): Promise<Sequelize> {
     dialect: 'sqlite',
     storage: join(folder, 'bench.sqlite'),
     logging: false,
-    retry: { max: 50, match: [/SQLITE_BUSY/] },
   });
   Album.init(
     { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },

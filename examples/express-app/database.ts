@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Sequelize } from 'sequelize';
+import { configureSqlite } from '../../src/index.js';
 import type { AppConfig } from './config.js';
 
 export interface OpenedDatabase {
@@ -23,13 +24,13 @@ export async function openDatabase(
   }
   await mkdir(config.varDir, { recursive: true });
   const storage = join(config.varDir, 'app.sqlite');
-  const sequelize = new Sequelize({
-    dialect: 'sqlite',
-    storage,
-    logging: false,
-    // Two uploads at once: the second writer waits for the first one's commit.
-    retry: { max: 50, match: [/SQLITE_BUSY/] },
-  });
+  const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
+  // Uploads at once take turns inside the process; another process (the CLI's gc or migrate)
+  // holding the lock is waited for up to the busy timeout.
+  configureSqlite(sequelize, { busyTimeout: 5000 });
+  // WAL: pages are read while an upload commits, instead of waiting for it. It is a property
+  // of the file, so the CLI run next to the app gets it too.
+  await sequelize.query('PRAGMA journal_mode=WAL');
   return { sequelize, description: `SQLite ${storage}` };
 }
 

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import type { Sequelize } from 'sequelize';
-import type { Store } from '../../src/index.js';
+import { imageTransaction, type Store } from '../../src/index.js';
 import type { Models } from './models.js';
 import { PHOTO_THUMBNAILS, USER_THUMBNAILS } from './sizes.js';
 
@@ -29,7 +29,7 @@ export async function seed(sequelize: Sequelize, models: Models, store: Store): 
     const user = await models.User.create({ name: person.name });
     if (person.hues === null) continue;
     const blob = await portrait(person.hues[0], person.hues[1]);
-    await sequelize.transaction(async (transaction) => {
+    await imageTransaction(sequelize, async (transaction) => {
       await user.picture.fromBlob(blob, { store, transaction });
       await user.picture.generateThumbnails(USER_THUMBNAILS, { store, transaction });
     });
@@ -38,7 +38,7 @@ export async function seed(sequelize: Sequelize, models: Models, store: Store): 
   for (const [position, colours] of LANDSCAPES.entries()) {
     const blob = await landscape(colours, position);
     const set = album.photos.getImageSet({ position });
-    await sequelize.transaction(async (transaction) => {
+    await imageTransaction(sequelize, async (transaction) => {
       await set.fromBlob(blob, { store, transaction });
       await set.generateThumbnails(PHOTO_THUMBNAILS, { store, transaction });
     });

@@ -3,13 +3,14 @@
  * its thumbnails, in one transaction, and describes the result on `res.locals.image`.
  */
 import type { ServerResponse } from 'node:http';
-import type { Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import {
   AttachTargetNotFoundError,
   InvalidOptionError,
   UploadMissingFileError,
 } from '../errors.js';
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
+import { imageTransaction } from '../models/image-transaction.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
 import { assertStore, type Middleware, type Store } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
@@ -166,7 +167,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
 
   const attach = (set: AttachableImageSet<I>, staged: StagedImageFile) =>
     queue.run(() =>
-      set.sequelize.transaction(async (transaction) => {
+      writeTransaction(set.sequelize, async (transaction) => {
         const write = { ...storeOption, transaction };
         // Thumbnails come from the staged file: no read back from the store.
         const thumbnailWrite = { ...write, source: staged.path };
@@ -229,6 +230,16 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       // Express and Connect catch that themselves, so this is the last resort.
       .catch(next);
   };
+}
+
+/** An {@link imageTransaction} when the set's `sequelize` is a Sequelize instance. */
+function writeTransaction<T>(
+  sequelize: AttachableImageSet['sequelize'],
+  fn: (transaction: Transaction) => PromiseLike<T>,
+): Promise<T> {
+  return typeof (sequelize as Partial<Sequelize>).getDialect === 'function'
+    ? imageTransaction(sequelize as Sequelize, fn)
+    : sequelize.transaction(fn);
 }
 
 function localsOf(res: ServerResponse): Record<string, unknown> {

@@ -2,6 +2,7 @@
  * `migrate` and `migrateClass`: the original's entry points, over Sequelize models.
  */
 import { Sequelize, type ModelStatic } from 'sequelize';
+import { ensureSqliteSetUp } from '../models/sqlite-setup.js';
 import { Image } from '../models/image.js';
 import { chainSources, modelImageSource } from './model-source.js';
 import { MigrationPlan, pageSizeOf } from './plan.js';
@@ -29,6 +30,8 @@ export function migrate(
   if (!(sequelize instanceof Sequelize)) {
     throw new TypeError('sequelize must be a Sequelize instance with the image models defined');
   }
+  // Migration only reads rows; next to a running app its reads may meet a commit: wait for it.
+  ensureSqliteSetUp(sequelize);
   const pageSize = pageSizeOf(options);
   const sources = imageModelsOf(sequelize).map((model) => modelImageSource(model, pageSize));
   return new MigrationPlan(chainSources(sources), source, destination, options);

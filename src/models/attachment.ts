@@ -9,6 +9,7 @@ import { Image } from './image.js';
 import { MultipleImageSet } from './multiple-image-set.js';
 import { ParentLink } from './parent-link.js';
 import { SingleImageSet } from './single-image-set.js';
+import { ensureSqliteSetUp } from './sqlite-setup.js';
 
 export interface ImageAttachmentOptions<I extends Image = Image> {
   /** The image model's attribute holding the parent's key (part of its primary key). */
@@ -109,6 +110,8 @@ export function imageAttachment<P extends Model, I extends Image>(
   if (objectIdOf !== undefined) {
     model.objectIdOf = objectIdOf as (image: Image<object, object>) => bigint;
   }
+  // Before the application's first transaction, so that its IMMEDIATE ones take turns too.
+  ensureSqliteSetUp(Parent.sequelize!);
   const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
   const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
   Object.defineProperty(Parent.prototype, name, {

@@ -5,14 +5,17 @@
  * - PostgreSQL: a transaction-level advisory lock on a 64-bit hash of the key. Every writer of
  *   a key takes it in its own transaction before writing, so it holds it until it commits or
  *   rolls back; the post-commit work takes it too, and so waits for that writer to finish.
- * - SQLite: a writer holds the database's write lock from its first write on, and the
- *   post-commit work runs in an IMMEDIATE transaction, which excludes every other writer.
+ * - SQLite: a writer holds the database's write lock from its BEGIN IMMEDIATE on (after its
+ *   turn among the process's writers, `write-turns.ts`), and the post-commit work runs in an
+ *   IMMEDIATE transaction too, which excludes every other writer.
  * - Other dialects: no lock is taken; the post-commit check of the rows still runs, but a writer
  *   that inserted a row for the key and has not committed yet is not seen by it.
  */
 import { createHash } from 'node:crypto';
 import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { extensionFor, type ImageKey } from '../stores/keys.js';
+import { imageTransaction } from './image-transaction.js';
+import { toBusyError } from './sqlite-setup.js';
 
 /** The advisory lock id of a key: the first 64 bits of the SHA-256 of its stored name. */
 export function lockIdOf(key: ImageKey): string {
@@ -45,21 +48,27 @@ export async function inLockingTransaction<T>(
   fn: (transaction: Transaction) => Promise<T>,
 ): Promise<T> {
   const dialect = sequelize.getDialect();
-  const transaction = await sequelize.transaction(
+  // SQLite: IMMEDIATE, in its turn among the process's writers (see `write-turns.ts`).
+  const transaction =
     dialect === 'sqlite'
-      ? { type: Transaction.TYPES.IMMEDIATE }
-      : dialect === 'postgres'
-        ? { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }
-        : {},
-  );
+      ? await imageTransaction(sequelize)
+      : await sequelize.transaction(
+          dialect === 'postgres'
+            ? { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }
+            : {},
+        );
   let result: T;
   try {
     result = await fn(transaction);
   } catch (error) {
     await transaction.rollback().catch(() => undefined);
-    throw error;
+    throw toBusyError(error);
   }
-  await transaction.commit();
+  try {
+    await transaction.commit();
+  } catch (error) {
+    throw toBusyError(error);
+  }
   return result;
 }
 

@@ -12,6 +12,7 @@ import {
   noteImageDeleted,
   type ImageRow,
 } from './transaction-files.js';
+import { joinTurns } from './write-turns.js';
 
 /**
  * What destroy options may add: the store holding the files, when no store is current and
@@ -51,12 +52,19 @@ export function installImageHooks(model: ModelStatic<Model>): void {
     // Without them, a bulk DELETE would leave every file behind.
     options.individualHooks = true;
   });
-  model.addHook('beforeDestroy', 'imageattach', (image: Model, options: ImageDestroyOptions) => {
-    // Resolved before the DELETE so that a missing store fails before anything is deleted.
-    const store = options.imageStore ?? storeOfImage.get(image) ?? getCurrentStore();
-    assertStore(store, 'imageStore');
-    deleting.set(image, store);
-  });
+  model.addHook(
+    'beforeDestroy',
+    'imageattach',
+    async (image: Model, options: ImageDestroyOptions) => {
+      // Resolved before the DELETE so that a missing store fails before anything is deleted.
+      const store = options.imageStore ?? storeOfImage.get(image) ?? getCurrentStore();
+      assertStore(store, 'imageStore');
+      // SQLite: the DELETE writes in its transaction's turn (a no-op for IMMEDIATE ones).
+      const transaction = options.transaction ?? clsTransaction(model.sequelize!);
+      if (transaction) await joinTurns(model.sequelize!, transaction);
+      deleting.set(image, store);
+    },
+  );
   model.addHook(
     'afterDestroy',
     'imageattach',

@@ -31,7 +31,9 @@ export class ParentLink {
   /**
    * Locks the parent row for the rest of `transaction`, so two transactions writing images of
    * one parent take turns, and the second sees what the first committed: PostgreSQL and MySQL
-   * lock the row, SQLite (which locks the whole database for a writer) takes its write lock.
+   * lock the row. SQLite locks the whole database for a writer: a transaction of the library
+   * holds the write lock from its BEGIN IMMEDIATE, and the UPDATE takes it for a DEFERRED one
+   * (which joined the process's write turns first, see `write-turns.ts`).
    */
   async lock(parent: Model, transaction: Transaction): Promise<void> {
     const Parent = parent.constructor as ModelStatic<Model>;

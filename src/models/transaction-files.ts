@@ -24,6 +24,7 @@
 import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 import type { FileInput, ImageLike, Store } from '../stores/store.js';
 import { lockKeyForWrite } from './file-locks.js';
+import { imageTransaction } from './image-transaction.js';
 import {
   deleteFileReporting,
   settle,
@@ -315,14 +316,21 @@ export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
 /**
  * Runs `fn` atomically: in a savepoint of the given (or CLS) transaction, or in a transaction
  * of its own. A failure undoes the call's rows and files and leaves the outer transaction usable.
+ * On SQLite it writes in its turn (see `write-turns.ts`): a transaction of its own is an
+ * {@link imageTransaction}, an outer one takes a turn first if it holds none.
  */
-export function runAtomic<T>(
+export async function runAtomic<T>(
   sequelize: Sequelize,
   transaction: Transaction | null | undefined,
   fn: (transaction: Transaction) => Promise<T>,
 ): Promise<T> {
   const outer = transaction ?? clsTransaction(sequelize);
+  if (sequelize.getDialect() !== 'sqlite') {
+    return outer === undefined
+      ? sequelize.transaction(fn)
+      : sequelize.transaction({ transaction: outer }, fn);
+  }
   return outer === undefined
-    ? sequelize.transaction(fn)
-    : sequelize.transaction({ transaction: outer }, fn);
+    ? imageTransaction(sequelize, fn)
+    : imageTransaction(sequelize, { transaction: outer }, fn);
 }

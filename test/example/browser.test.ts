@@ -157,9 +157,25 @@ describe.skipIf(!FOUND)(SUITE, () => {
       },
       photos.map((photo) => photo.toString('base64')),
     );
+    // One request per photo, all sent before any is answered: three uploads at once, which
+    // the app's SQLite database (without a retry option) takes in turns.
+    const events: string[] = [];
+    const isUpload = (request: { method(): string; url(): string }) =>
+      request.method() === 'POST' && /\/api\/albums\/\d+\/photos$/.test(request.url());
+    page.on('request', (request) => {
+      if (isUpload(request)) events.push('sent');
+    });
+    page.on('requestfinished', (request) => {
+      if (isUpload(request)) events.push('answered');
+    });
     await page.dispatchEvent('[data-dropzone]', 'dragover', { dataTransfer: transfer });
     await page.dispatchEvent('[data-dropzone]', 'drop', { dataTransfer: transfer });
     await page.waitForFunction(() => document.querySelectorAll('#photos figure').length === 3);
+    await page.waitForFunction(
+      () => document.querySelector('[data-status]')?.textContent === 'Done',
+    );
+    expect(events).toEqual(['sent', 'sent', 'sent', 'answered', 'answered', 'answered']);
+    expect(await page.locator('[data-error]').first().isHidden()).toBe(true);
     expect(await page.locator('#head .lede').textContent()).toContain('3 photos');
     await expectAllImagesLoaded(page);
     await shoot('album');

@@ -115,9 +115,8 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     );
   const nameOf = (image: { objectType: string; objectId: bigint; width: number; height: number }) =>
     `${image.objectType}/${image.objectId}/${image.width}x${image.height}`;
-  /** The statement by which the post-commit check waits for the key's writers. */
-  const waitsForWriters = (sql: string) =>
-    db.dialect === 'postgres' ? sql.includes('pg_advisory_xact_lock') : /BEGIN IMMEDIATE/.test(sql);
+  /** The statement by which the post-commit check waits for the key's writers (PostgreSQL). */
+  const waitsForWriters = (sql: string) => sql.includes('pg_advisory_xact_lock');
 
   test('a post-commit delete waits for the writer of the same key, and keeps its file', async () => {
     const user = await models.User.create();
@@ -152,7 +151,8 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
     try {
       const second = db.sequelize.transaction(async (t1) => {
         t1Id = idOf(t1);
-        // Waits for t0: PostgreSQL on the primary key t0 deleted, SQLite on the write lock.
+        // Waits for t0: PostgreSQL on the primary key t0 deleted, SQLite for its write turn,
+        // which t0 hands on once its COMMIT statement is done.
         const image = await user.picture.fromRawFile((await jpeg(40, 40, 250)).bytes, {
           store,
           transaction: t1,
@@ -166,12 +166,25 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
         return image;
       });
       const committed = t0.commit();
-      // t0's check has asked for the key's lock (or the write lock) while t1 holds it.
-      await vi.waitFor(() =>
-        expect(
-          sqlAt((event) => event.connection !== t1Id && waitsForWriters(event.sql)),
-        ).toBeGreaterThan(-1),
-      );
+      if (db.dialect === 'postgres') {
+        // t0's check has asked for the key's lock while t1 holds it.
+        await vi.waitFor(() =>
+          expect(
+            sqlAt((event) => event.connection !== t1Id && waitsForWriters(event.sql)),
+          ).toBeGreaterThan(-1),
+        );
+      } else {
+        // SQLite: t0's check waits for its write turn in JavaScript (no BEGIN sent yet) while
+        // t1 holds it.
+        await written.promise;
+        const t0Commit = sqlAt((event) => event.connection === idOf(t0) && event.sql === 'COMMIT;');
+        expect(t0Commit).toBeGreaterThan(-1);
+        const begunSince = events
+          .slice(t0Commit)
+          .filter((event) => 'sql' in event && event.connection !== t1Id)
+          .filter((event) => 'sql' in event && /^BEGIN/.test(event.sql));
+        expect(begunSince).toEqual([]);
+      }
       release.resolve();
       const image = await second;
       await committed;
@@ -203,10 +216,12 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
       mimetype: 'image/jpeg',
     });
     const t1Id = signal<string>();
+    const bytes = (await jpeg(40, 40, 250)).bytes;
     const second = db.sequelize.transaction(async (t1) => {
       t1Id.resolve(idOf(t1));
-      // Waits for t0: both lock the user row (SQLite: the write lock).
-      return await user.picture.fromRawFile((await jpeg(40, 40, 250)).bytes, {
+      // Waits for t0: PostgreSQL in the lock of the user row; SQLite for its write turn, which
+      // t0 holds from its first write to its ROLLBACK.
+      return await user.picture.fromRawFile(bytes, {
         store,
         transaction: t1,
         width: 40,
@@ -215,14 +230,21 @@ describe.each(databaseKinds())('races on one key on $name', (kind) => {
       });
     });
     const id = await t1Id.promise;
-    // t1 has sent the statement that waits for t0's lock.
-    await vi.waitFor(() =>
-      expect(sqlAt((event) => event.connection === id && /users/.test(event.sql))).toBeGreaterThan(
-        -1,
-      ),
-    );
+    const t1LocksUser = (event: { connection: string; sql: string }) =>
+      event.connection === id && /users/.test(event.sql);
+    // PostgreSQL: t1 has sent the statement that waits for t0's lock.
+    if (db.dialect === 'postgres') {
+      await vi.waitFor(() => expect(sqlAt(t1LocksUser)).toBeGreaterThan(-1));
+    }
     await t0.rollback();
     const theirs = await second;
+    if (db.dialect === 'sqlite') {
+      // SQLite: t1 waited in JavaScript, not in SQLite, and wrote only after t0's ROLLBACK.
+      const rolledBack = sqlAt(
+        (event) => event.connection === idOf(t0) && /^ROLLBACK/.test(event.sql),
+      );
+      expect(sqlAt(t1LocksUser)).toBeGreaterThan(rolledBack);
+    }
 
     const key = nameOf(mine);
     const removed = storeAt('delete', key);

@@ -87,7 +87,6 @@ function openDatabase(): Sequelize {
       dialect: 'sqlite',
       storage: env('CRASH_SQLITE'),
       logging: false,
-      retry: { max: 50, match: [/SQLITE_BUSY/] },
     });
   }
   return new Sequelize(env('CRASH_PG_URL'), {

@@ -47,7 +47,6 @@ function sqlite(dir: string): Promise<Database> {
     dialect: 'sqlite',
     storage,
     logging: false,
-    retry: { max: 50, match: [/SQLITE_BUSY/] },
   });
   return Promise.resolve({
     name: 'sqlite',

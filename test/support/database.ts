@@ -31,8 +31,6 @@ async function openSqlite(): Promise<TestDatabase> {
     dialect: 'sqlite',
     storage: join(dir.path, 'test.sqlite'),
     logging: false,
-    // A second writer waits for the first one's commit instead of failing at once.
-    retry: { max: 50, match: [/SQLITE_BUSY/] },
   });
   return {
     sequelize,

@@ -41,40 +41,65 @@ function setUpUpload(form) {
   function send(files) {
     if (busy) return;
     busy = true;
-    const data = new FormData();
-    for (const file of input.multiple ? files : [files[0]]) data.append(input.name, file);
+    // One request per photo, all at once: the server stores them side by side.
+    const chosen = input.multiple ? [...files] : [files[0]];
+    const loaded = chosen.map(() => 0);
+    const total = chosen.reduce((sum, file) => sum + file.size, 0) || 1;
+    let sent = 0;
     showError(null);
     progressBox.hidden = false;
     setProgress(0, 'Uploading… 0 %');
-
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', form.dataset.upload);
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.upload.addEventListener('progress', (event) => {
-      if (!event.lengthComputable) return;
-      const percent = Math.round((event.loaded / event.total) * 100);
-      setProgress(percent, `Uploading… ${percent} %`);
-    });
-    // Sent; the server now checks the image and makes its thumbnails.
-    xhr.upload.addEventListener('load', () => setProgress(100, 'Processing…'));
-    xhr.addEventListener('load', async () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
+    const uploads = chosen.map((file, index) =>
+      upload(
+        file,
+        (bytes) => {
+          loaded[index] = bytes;
+          const sum = loaded.reduce((a, b) => a + b, 0);
+          const percent = Math.min(100, Math.round((sum / total) * 100));
+          setProgress(percent, `Uploading… ${percent} %`);
+        },
+        // Sent; the server now checks the image and makes its thumbnails.
+        () => {
+          sent += 1;
+          if (sent === chosen.length) setProgress(100, 'Processing…');
+        },
+      ),
+    );
+    Promise.all(uploads).then(async (errors) => {
+      const failed = errors.filter((error) => error !== null);
+      if (failed.length < chosen.length) await refresh(form.dataset.refresh.split(' '));
+      if (failed.length === 0) {
         setProgress(100, 'Done');
-        await refresh(form.dataset.refresh.split(' '));
       } else {
         setProgress(0, '');
         progressBox.hidden = true;
-        showError(messageOf(xhr));
+        showError(failed[0]);
       }
       input.value = '';
       busy = false;
     });
-    xhr.addEventListener('error', () => {
-      progressBox.hidden = true;
-      showError('The upload did not reach the server. Check your connection and try again.');
-      busy = false;
+  }
+
+  /** Posts one file; resolves to `null`, or to the message to show. */
+  function upload(file, onProgress, onSent) {
+    return new Promise((resolve) => {
+      const data = new FormData();
+      data.append(input.name, file);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', form.dataset.upload);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.addEventListener('progress', (event) => {
+        if (event.lengthComputable) onProgress((event.loaded / event.total) * file.size);
+      });
+      xhr.upload.addEventListener('load', onSent);
+      xhr.addEventListener('load', () =>
+        resolve(xhr.status >= 200 && xhr.status < 300 ? null : messageOf(xhr)),
+      );
+      xhr.addEventListener('error', () =>
+        resolve('The upload did not reach the server. Check your connection and try again.'),
+      );
+      xhr.send(data);
     });
-    xhr.send(data);
   }
 
   function setProgress(percent, text) {

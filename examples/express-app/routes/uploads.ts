@@ -6,6 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   attachImage,
   defaultProcessingQueue,
+  imageTransaction,
   uploadImage,
   type ErrorMode,
   type StagedImageFile,
@@ -77,7 +78,8 @@ async function storePhotos(
   files: readonly StagedImageFile[],
 ): Promise<AlbumPhoto[]> {
   return defaultProcessingQueue().run(() =>
-    context.sequelize.transaction(async (transaction) => {
+    // imageTransaction: on SQLite the upload waits for its turn before BEGIN, not halfway.
+    imageTransaction(context.sequelize, async (transaction) => {
       // The increment locks the album's row: concurrent uploads get distinct positions.
       await album.increment('nextPosition', { by: files.length, transaction });
       await album.reload({ transaction });

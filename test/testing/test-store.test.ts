@@ -4,7 +4,7 @@
  * (run in a child Vitest, whose failures are read from its JSON report).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,8 +33,12 @@ async function readmeMemoryStore(): Promise<new () => Store> {
   const file = join(ROOT, 'test-output', `readme-memory-store-${process.pid}.ts`);
   const index = pathToFileURL(join(ROOT, 'src/index.ts')).href;
   await writeFile(file, block.replaceAll("from 'sequelize-imageattach'", `from '${index}'`));
-  const module = (await import(pathToFileURL(file).href)) as { MemoryStore: new () => Store };
-  return module.MemoryStore;
+  try {
+    const module = (await import(pathToFileURL(file).href)) as { MemoryStore: new () => Store };
+    return module.MemoryStore;
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 const ReadmeMemoryStore = await readmeMemoryStore();

@@ -3,32 +3,30 @@
  * The `sequelize-imageattach` command. Run from source with `npx tsx src/cli.ts …`.
  */
 import { readFileSync } from 'node:fs';
-import { parseCliArgs, USAGE, UsageError } from './cli/args.js';
-import { runGcCommand } from './cli/gc-command.js';
-import { EXIT, runMigrate } from './cli/migrate-command.js';
+import { commandNames, findCommand, mainUsage } from './cli/commands.js';
+import { EXIT } from './cli/migrate-command.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (argv[0] === 'gc') {
-    return runGcCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
-  }
-  let args;
-  try {
-    args = parseCliArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
-    return EXIT.usage;
-  }
-  if (args.command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  const [name, ...rest] = argv;
+  if (name === '-h' || name === '--help') {
+    process.stdout.write(`${mainUsage()}\n`);
     return EXIT.ok;
   }
-  if (args.command === 'version') {
+  if (name === '-v' || name === '--version') {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
       version: string;
     };
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
+  }
+  const command = name === undefined ? undefined : findCommand(name);
+  if (command === undefined) {
+    const problem =
+      name === undefined
+        ? `Name a command: ${commandNames()}.`
+        : `Unknown command ${JSON.stringify(name)}; the commands are ${commandNames()}.`;
+    process.stderr.write(`error: ${problem}\n\n${mainUsage()}\n`);
+    return EXIT.usage;
   }
   const controller = new AbortController();
   // The first Ctrl-C stops cleanly (copies in flight are abandoned, nothing half-written stays);
@@ -40,7 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    return await runMigrate(args, {
+    return await command.run(rest, {
       stdout: process.stdout,
       stderr: process.stderr,
       signal: controller.signal,

@@ -492,3 +492,27 @@ export class DatabaseBusyError extends ImageAttachError {
 export class DeferredTransactionError extends ImageAttachError {
   override readonly code = 'E_DEFERRED_TRANSACTION';
 }
+
+/** An optional peer dependency a subpath needs is not installed; `command` installs it. */
+export class MissingDependencyError extends ImageAttachError {
+  override readonly code = 'E_MISSING_DEPENDENCY';
+
+  constructor(
+    /** The packages to install. */
+    readonly packages: readonly string[],
+    /** What it is needed for, such as `sequelize-imageattach/s3`. */
+    readonly neededBy: string,
+    options?: ImageAttachErrorOptions,
+  ) {
+    super(
+      `${neededBy} needs the optional peer dependencies ${packages.join(', ')}, and they are ` +
+        `not all installed. Install them: npm install ${packages.join(' ')}`,
+      options,
+    );
+  }
+
+  /** The command that installs the missing packages. */
+  get command(): string {
+    return `npm install ${this.packages.join(' ')}`;
+  }
+}

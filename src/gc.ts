@@ -64,7 +64,7 @@ export interface GcReport {
   /** Files no row owns, older than the grace period (temporary files of dead writes too). */
   orphans: ListedFile[];
   /** Files no row owns yet, but younger than the grace period: left alone. */
-  recent: number;
+  recent: ListedFile[];
   /** Staged files, left to `recoverStagedFiles`. */
   staged: ListedFile[];
   /** Rows whose file the store says is not there. */
@@ -120,7 +120,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     rows: 0,
     files,
     orphans: [],
-    recent: 0,
+    recent: [],
     staged,
     missing: [],
     unknown: [],
@@ -143,7 +143,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
 
   const cutoff = startedAt - gracePeriod;
   for (const file of [...byIdentity.values(), ...temporary]) {
-    if (file.modifiedAt.getTime() > cutoff) report.recent += 1;
+    if (file.modifiedAt.getTime() > cutoff) report.recent.push(file);
     else report.orphans.push(file);
   }
   // Read after the listing, like the image rows: a write committed since is young.

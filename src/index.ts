@@ -101,6 +101,7 @@ export type {
   ThumbnailSize,
 } from './images/thumbnail.js';
 export { DEFAULT_GRACE_PERIOD, gc } from './gc.js';
+export { MissingDependencyError } from './errors.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
 export { serveImages } from './middleware/serve.js';
 export type { ServeImagesOptions } from './middleware/serve.js';
@@ -129,6 +130,7 @@ export type { UploadErrorOptions } from './errors.js';
 export { uploadImage } from './middleware/upload.js';
 export type { UploadedRequest, UploadImageOptions } from './middleware/upload.js';
 export { attachImage } from './middleware/attach.js';
+export { attachedImage } from './middleware/attached-image.js';
 export type {
   AttachableImage,
   AttachableImageSet,

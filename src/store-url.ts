@@ -2,7 +2,8 @@
  * Stores named by URL, as databases are, so that configuration and the command-line tool can
  * name them (the original's users asked for it: issues 5 and 11).
  */
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError, InvalidStoreUrlError } from './errors.js';
 import { FileSystemStore } from './stores/fs.js';
 import { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
@@ -25,6 +26,8 @@ const S3_PARAMS = [
 
 /**
  * Builds a store from a URL:
+ * A file URL names an absolute path (`file:///var/images`); `file:var/images` and `file:/var/images`
+ * are refused, with the absolute URL of what they may have meant in the message.
  * - `file:///var/images?baseUrl=https://img.example.com/`: a {@link FileSystemStore} whose
  *   folder another server serves at `baseUrl` (`fsync=false` is accepted too);
  * - `file:///var/images` or `file:///var/images?prefix=images/`: an
@@ -57,6 +60,21 @@ function parse(url: string | URL): URL {
   if (url instanceof URL) return url;
   if (typeof url !== 'string') {
     throw new InvalidStoreUrlError('url', 'must be a string such as file:///var/images');
+  }
+  // `file:var/images` is a valid URL of /var/images: refused, since it was surely meant as a
+  // folder relative to the working directory, and gc --delete on the wrong one is no mistake
+  // to make silently. Likewise `file:/path` and `s3:bucket`: the two slashes are required.
+  const scheme = /^(file|s3):(?!\/\/)([^?#]*)(.*)$/is.exec(url);
+  if (scheme !== null) {
+    const [, name, path, query] = scheme as unknown as [string, string, string, string];
+    const file = name.toLowerCase() === 'file';
+    const meant = file
+      ? `file:// and an absolute path, such as ${pathToFileURL(resolve(path)).href}${query}`
+      : 's3://bucket/prefix';
+    throw new InvalidStoreUrlError(
+      file ? 'path' : 'url',
+      `${JSON.stringify(url)} lacks the // after ${name}:; write ${meant}`,
+    );
   }
   try {
     return new URL(url);

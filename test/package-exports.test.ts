@@ -43,7 +43,8 @@ beforeAll(async () => {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   // The real build configuration (declarations included); maps only slow it down.
   const args = ['-p', 'tsconfig.build.json', '--outDir', out];
-  await run(process.execPath, [tsc, ...args, '--sourceMap', 'false', '--declarationMap', 'false'], {
+  const noMaps = ['--sourceMap', 'false', '--inlineSources', 'false'];
+  await run(process.execPath, [tsc, ...args, ...noMaps], {
     cwd: ROOT,
   }).catch((error: { stdout?: string; message: string }) => {
     throw new Error(`the build failed:\n${error.stdout ?? error.message}`);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -116,11 +117,24 @@ describe('storeFromUrl: invalid URLs', () => {
     ['s3://bucket?region=a&region=b', 'region'],
     ['s3://bucket?partSize=1', 'partSize'],
     ['s3://bucket?bucket=other', 'bucket'],
+    ['file:var/images', 'path'],
+    ['file:/var/images', 'path'],
+    ['FILE:images?baseUrl=http://x/', 'path'],
+    ['s3:bucket/prefix', 'url'],
   ])('%s fails naming %s', async (url, part) => {
     const error = await storeFromUrl(url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidStoreUrlError);
     expect((error as InvalidStoreUrlError).code).toBe('E_INVALID_STORE_URL');
     expect((error as InvalidStoreUrlError).part).toBe(part);
+  });
+});
+
+describe('storeFromUrl: file URLs are absolute', () => {
+  it('refuses file:relative, naming the absolute file:// URL it may have meant', async () => {
+    const error = await storeFromUrl('file:var/images?baseUrl=http://x/').catch((e: unknown) => e);
+    expect((error as InvalidStoreUrlError).code).toBe('E_INVALID_STORE_URL');
+    const meant = `${pathToFileURL(resolve('var/images')).href}?baseUrl=http://x/`;
+    expect((error as Error).message).toContain(meant);
   });
 });
 
@@ -131,10 +145,13 @@ describe('storeFromUrl: loading', () => {
     const dir = await makeTempDir('store-url-imports');
     const record = join(dir.path, 'imports.txt');
     try {
+      // The SDK is CommonJS, loaded through require(): the modules required are in its cache.
       const script =
         "const { storeFromUrl } = await import('./src/store-url.ts');" +
-        `await storeFromUrl(${JSON.stringify(url)});`;
-      await run(
+        `await storeFromUrl(${JSON.stringify(url)});` +
+        "const { createRequire } = await import('node:module');" +
+        'console.log(Object.keys(createRequire(import.meta.url).cache).join("\\n"));';
+      const { stdout } = await run(
         process.execPath,
         [
           '--import',
@@ -147,7 +164,7 @@ describe('storeFromUrl: loading', () => {
         ],
         { env: { ...process.env, RECORD_IMPORTS: record } },
       );
-      return (await readFile(record, 'utf8')).split('\n');
+      return [...(await readFile(record, 'utf8')).split('\n'), ...stdout.split('\n')];
     } finally {
       await dir.remove();
     }

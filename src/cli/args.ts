@@ -3,15 +3,13 @@
  */
 import { parseArgs } from 'node:util';
 
-export const USAGE = `Usage:
+export const MIGRATE_USAGE = `Usage:
   sequelize-imageattach migrate --from <store-url> --to <store-url> --models <module> [options]
-  sequelize-imageattach gc --store <store-url> --models <module> [--grace 1d] [--delete]
-                        (see sequelize-imageattach gc --help)
 
 Copies the file of every image row (originals and thumbnails) from one store to another.
 Source files are never deleted and the database is never written.
 
-Store URLs:
+Store URLs (a file: URL names an absolute path: file:///var/images, never file:var/images):
   file:///var/images?baseUrl=https://img.example.com/   files another server serves
   file:///var/images?prefix=images/                      files the app serves itself
   s3://bucket/prefix?region=eu-west-1                   S3 (credentials: the AWS SDK chain)
@@ -31,7 +29,8 @@ Options:
   --fail-fast           stop at the first failed image
   --page-size <n>       rows read per database query (default: 500)
   -h, --help            show this help
-  -v, --version         show the version
+
+It prints the stores and the database it works on before it copies anything.
 
 Exit status: 0 when every image is in the destination, 1 when any failed (they are listed),
 2 for a usage or configuration error, 130 when interrupted (Ctrl-C stops cleanly).`;
@@ -50,19 +49,19 @@ export interface MigrateArgs {
   failFast: boolean;
 }
 
-export type CliArgs = MigrateArgs | { command: 'help' } | { command: 'version' };
+export type CliArgs = MigrateArgs | { command: 'help' };
 
 /** A mistake on the command line; the message says what to fix. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function parseCliArgs(argv: readonly string[]): CliArgs {
+/** The arguments of `migrate`, after the command's name. */
+export function parseMigrateArgs(argv: readonly string[]): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      allowPositionals: true,
       strict: true,
       options: {
         from: { type: 'string' },
@@ -77,20 +76,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'dry-run': { type: 'boolean', default: false },
         'fail-fast': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
   if (values.help) return { command: 'help' };
-  if (values.version) return { command: 'version' };
-  const [command, ...extra] = positionals;
-  if (command === undefined) throw new UsageError('Name a command: migrate.');
-  if (command !== 'migrate')
-    throw new UsageError(`Unknown command ${JSON.stringify(command)}; the command is migrate.`);
-  if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}.`);
   for (const name of ['from', 'to', 'models'] as const) {
     if (values[name] === undefined || values[name] === '')
       throw new UsageError(`--${name} is required.`);

@@ -10,6 +10,7 @@ import { imageModelsOf } from '../migration/migrate.js';
 import { storeFromUrl } from '../store-url.js';
 import type { Store } from '../stores/store.js';
 import { UsageError } from './args.js';
+import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import type { CliIO } from './migrate-command.js';
 
@@ -22,7 +23,7 @@ file is missing. Rows are never changed; files only with --delete. A file the st
 check is reported as unknown, never as missing. Staged files are left to recoverStagedFiles().
 
 Options:
-  --store <store-url>   the store (file:///… or s3://…, as for migrate)
+  --store <store-url>   the store (file:///absolute/path or s3://…, as for migrate)
   --models <module>     a module exporting the Sequelize instance with its models defined
   --db <url>            the database URL, set as DATABASE_URL before the module is loaded
   --grace <duration>    how old an unowned file must be to be an orphan: 0, or a number with
@@ -30,6 +31,8 @@ Options:
   --delete              remove the orphans found
   --json                print the report as JSON
   -h, --help            show this help
+
+It prints the store and the database it works on before it lists or removes anything.
 
 Exit status: 0 when every row has its file (and every orphan asked to go went), 1 when a row's
 file is missing or unknown or a delete failed, 2 for a usage or configuration error.`;
@@ -119,6 +122,12 @@ export async function runGcCommand(argv: readonly string[], io: CliIO): Promise<
         `--models ${args.models}: no model of its Sequelize instance extends Image.`,
       );
     }
+    // Before anything is removed: which folder or bucket, which database.
+    io.stderr.write(
+      `${args.delete ? 'Removing orphans from' : 'Checking (nothing is removed)'} ` +
+        `${describeStore(store)}, against the image rows of ${describeDatabase(sequelize)} ` +
+        `(read only).\n`,
+    );
     const report = await gc({
       store,
       models: sequelize,
@@ -157,7 +166,7 @@ function describeReport(report: GcReport, deleting: boolean): string {
   const lines = [
     `Checked ${report.rows} row(s) and ${report.files} file(s).`,
     `${report.orphans.length} orphan file(s)${deleting ? `, ${report.deleted.length} removed` : ' (run with --delete to remove them)'}; ` +
-      `${report.recent} unowned file(s) within the grace period left alone; ` +
+      `${report.recent.length} unowned file(s) within the grace period left alone; ` +
       `${report.staged.length} staged file(s) left to recoverStagedFiles.`,
   ];
   for (const file of report.orphans) lines.push(`  orphan ${file.name} (${file.size} bytes)`);

@@ -14,7 +14,8 @@ import { imageModelsOf, migrate } from '../migration/migrate.js';
 import type { MigrationReport } from '../migration/types.js';
 import { storeFromUrl } from '../store-url.js';
 import type { Store } from '../stores/store.js';
-import { UsageError, type MigrateArgs } from './args.js';
+import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';
+import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import { formatBytes, ProgressReporter, type ProgressStream } from './progress.js';
 
@@ -26,6 +27,23 @@ export interface CliIO {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** `sequelize-imageattach migrate …`: parses the arguments after the command's name and runs. */
+export async function runMigrateCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  let args;
+  try {
+    args = parseMigrateArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`error: ${error.message}\n\n${MIGRATE_USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.command === 'help') {
+    io.stdout.write(`${MIGRATE_USAGE}\n`);
+    return EXIT.ok;
+  }
+  return runMigrate(args, io);
+}
 
 export async function runMigrate(args: MigrateArgs, io: CliIO): Promise<number> {
   const stores: Store[] = [];
@@ -43,6 +61,12 @@ export async function runMigrate(args: MigrateArgs, io: CliIO): Promise<number> 
         `--models ${args.models}: no model of its Sequelize instance extends Image.`,
       );
     }
+    // Before anything is written: what is read, what is written.
+    io.stderr.write(
+      `${args.dryRun ? 'Dry run: would copy' : 'Copying'} from ${describeStore(source)} ` +
+        `to ${describeStore(destination)}${args.dryRun ? '' : ' (files there are replaced)'}, ` +
+        `for the image rows of ${describeDatabase(sequelize)} (read only).\n`,
+    );
     const plan = migrate(sequelize, source, destination, {
       concurrency: args.concurrency,
       pageSize: args.pageSize,

@@ -129,7 +129,7 @@ export interface AttachedImage<
  *     to: async (req) => (await User.findByPk(req.params.id))?.picture,
  *     thumbnails: [{ width: 128 }, { width: 512 }],
  *   }),
- *   (req, res) => res.json({ url: res.locals.image.url }));
+ *   (req, res) => res.json({ url: attachedImage(res).url }));
  */
 export function attachImage<I extends AttachableImage = AttachableImage>(
   options: AttachImageOptions<I>,

@@ -4,10 +4,11 @@
  * would produce again from the parsed key are listed. S3 has no temporary files: an upload
  * becomes visible whole or not at all.
  */
-import { DeleteObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { MIMETYPE_OF_EXTENSION } from './fs-listing.js';
 import { objectStorageKey, validateImageKey, type ImageKey } from './keys.js';
 import { isNotFound, s3Error } from './s3-errors.js';
+import { s3Sdk } from './s3-sdk.js';
 import type { ListedFile, ListFilesOptions } from './store.js';
 
 const FILE_NAME = /^(\d+)x(\d+)(\.[a-z0-9]+)$/;
@@ -51,7 +52,7 @@ export async function* listS3Store(
     let page;
     try {
       page = await client.send(
-        new ListObjectsCommand({ Bucket: bucket, Prefix: listed, Marker: marker }),
+        new s3Sdk.ListObjectsCommand({ Bucket: bucket, Prefix: listed, Marker: marker }),
       );
     } catch (error) {
       throw s3Error(error, listed, 'list objects under');
@@ -90,7 +91,7 @@ export async function deleteListedObject(
     throw new TypeError(`the name ${JSON.stringify(file?.name)} is not a file of this store`);
   }
   try {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: file.name }));
+    await client.send(new s3Sdk.DeleteObjectCommand({ Bucket: bucket, Key: file.name }));
   } catch (error) {
     if (isNotFound(error)) return;
     throw s3Error(error, file.name, 'delete');

@@ -1,11 +1,7 @@
 /** The options of `S3Store`, their defaults, and the check that runs once in its constructor. */
-import {
-  S3Client,
-  type ObjectCannedACL,
-  type S3ClientConfig,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
+import type { ObjectCannedACL, S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
 import { InvalidOptionError } from '../errors.js';
+import { s3Sdk } from './s3-sdk.js';
 
 export interface S3StoreOptions {
   /** The bucket the images are stored in. */
@@ -109,7 +105,7 @@ export function validateOptions(options: S3StoreOptions): S3StoreOptions {
   if (o.forcePathStyle !== undefined && typeof o.forcePathStyle !== 'boolean') {
     throw new InvalidOptionError('forcePathStyle', 'must be a boolean');
   }
-  if (o.client !== undefined && !(o.client instanceof S3Client)) {
+  if (o.client !== undefined && !(o.client instanceof s3Sdk.S3Client)) {
     throw new InvalidOptionError('client', 'must be an S3Client from @aws-sdk/client-s3');
   }
   if (o.client !== undefined && o.credentials !== undefined) {

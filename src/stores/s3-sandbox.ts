@@ -5,15 +5,10 @@
  */
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsCommand,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
 import { runRequestInStore } from '../context-storage.js';
 import { ImageNotFoundError, InvalidOptionError, UrlUnavailableError } from '../errors.js';
 import { isNotFound, s3Error } from './s3-errors.js';
+import { s3Sdk } from './s3-sdk.js';
 import type { S3StoreOptions } from './s3-options.js';
 import { S3Store } from './s3.js';
 import { Store, type FileInput, type Middleware, type StoredFileStat } from './store.js';
@@ -131,7 +126,7 @@ export class S3SandboxStore extends Store {
     await this.ready();
     let response;
     try {
-      response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      response = await client.send(new s3Sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if (!isNotFound(error)) throw s3Error(error, key, 'read');
       return this.underlying.getFile(objectType, objectId, width, height, mimetype);
@@ -183,7 +178,7 @@ export class S3SandboxStore extends Store {
     try {
       // A PUT replaces the object in one step, so there is no DELETE first as the original has.
       await client.send(
-        new PutObjectCommand({
+        new s3Sdk.PutObjectCommand({
           Bucket: bucket,
           Key: key,
           Body: Buffer.alloc(0),
@@ -211,7 +206,7 @@ export class S3SandboxStore extends Store {
     const key = this.overriding.objectKey(objectType, objectId, width, height, mimetype);
     await this.ready();
     try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const head = await client.send(new s3Sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
       if (head.ContentType === SANDBOX_DELETED_CONTENT_TYPE) return undefined;
       return { size: head.ContentLength ?? 0 };
     } catch (error) {
@@ -235,7 +230,7 @@ export class S3SandboxStore extends Store {
     try {
       do {
         const page = await client.send(
-          new ListObjectsCommand({
+          new s3Sdk.ListObjectsCommand({
             Bucket: bucket,
             Prefix: prefix === '' ? undefined : `${prefix}/`,
             MaxKeys: this.listPageSize,

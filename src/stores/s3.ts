@@ -5,17 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-  type ObjectCannedACL,
-  type S3ClientConfig,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ObjectCannedACL, S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
 import { objectStorageKey, validateImageKey } from './keys.js';
 import {
   DEFAULT_MAX_AGE,
@@ -25,6 +15,7 @@ import {
   type SignedUrlOptions,
 } from './s3-options.js';
 import { s3Error, isNotFound } from './s3-errors.js';
+import { libStorage, presigner, s3Sdk } from './s3-sdk.js';
 import { objectUrl, type ObjectUrlOptions } from './s3-url.js';
 import {
   assertFileInput,
@@ -110,7 +101,7 @@ export class S3Store extends Store {
 
   /** The S3 client, built on first use unless one was given. */
   get client(): S3Client {
-    this.#client ??= new S3Client(this.#config ?? {});
+    this.#client ??= new s3Sdk.S3Client(this.#config ?? {});
     return this.#client;
   }
 
@@ -155,7 +146,7 @@ export class S3Store extends Store {
     const source = watchSource(file);
     log('put %s/%s', this.bucket, key);
     try {
-      const upload = new Upload({
+      const upload = new libStorage.Upload({
         client: this.client,
         partSize: this.#partSize,
         queueSize: this.#queueSize,
@@ -190,7 +181,7 @@ export class S3Store extends Store {
     log('get %s/%s', this.bucket, key);
     try {
       const { Body } = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        new s3Sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }),
       );
       return Body as Readable;
     } catch (error) {
@@ -228,7 +219,7 @@ export class S3Store extends Store {
     log('delete %s/%s', this.bucket, key);
     try {
       // S3 answers 204 whether or not the key exists, so deleting twice is no error.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new s3Sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
       if (isNotFound(error)) return;
       throw s3Error(error, key, 'delete');
@@ -244,7 +235,9 @@ export class S3Store extends Store {
   ): Promise<StoredFileStat | undefined> {
     const key = this.objectKey(objectType, objectId, width, height, mimetype);
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const head = await this.client.send(
+        new s3Sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
       return { size: head.ContentLength ?? 0 };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -275,9 +268,13 @@ export class S3Store extends Store {
     if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
       throw new RangeError(`expiresIn must be 1 to 604800 seconds, not ${expiresIn}`);
     }
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn,
-    });
+    return presigner.getSignedUrl(
+      this.client,
+      new s3Sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }),
+      {
+        expiresIn,
+      },
+    );
   }
 
   /** A presigned GET URL of `image` (see {@link getSignedUrl}). */

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,7 @@ describe('sequelize-imageattach gc', () => {
     expect(run.stdout).toContain('Checked 10 row(s) and 11 file(s).');
     expect(run.stdout).toContain('1 orphan file(s) (run with --delete to remove them)');
     expect(run.stdout).toContain('1 unowned file(s) within the grace period left alone');
+    expect(run.stderr).toContain(`Checking (nothing is removed) the folder ${storeDir}`);
     expect(run.stdout).toContain(`orphan ${orphan}`);
     expect(run.stdout).toMatch(
       /missing SomethingCover something-cover \d+ 100x158 image\/jpeg \(thumbnail\)/,
@@ -101,13 +102,30 @@ describe('sequelize-imageattach gc', () => {
 
   it('prints JSON with --json, and takes --grace', async () => {
     const run = await cli([...base, '--json', '--grace', '0']);
-    const report = JSON.parse(run.stdout) as { orphans: { name: string }[]; missing: unknown[] };
+    const report = JSON.parse(run.stdout) as {
+      orphans: { name: string }[];
+      recent: { name: string }[];
+      missing: unknown[];
+    };
     expect(report.orphans.map((file) => file.name).sort()).toEqual([fresh, orphan].sort());
+    expect(report.recent).toEqual([]);
     expect(report.missing).toHaveLength(1);
+  });
+
+  it('refuses a file: URL without slashes before touching anything, showing the URL meant', async () => {
+    const before = await files(storeDir);
+    const run = await cli(['gc', '--store', 'file:var/images', '--models', MODELS, '--delete']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(pathToFileURL(join(ROOT, 'var/images')).href);
+    expect(await files(storeDir)).toEqual(before);
   });
 
   it('removes the orphans with --delete, and never a row', async () => {
     const run = await cli([...base, '--delete']);
+    expect(run.stderr).toContain(
+      `Removing orphans from the folder ${storeDir}, against the image rows of the sqlite ` +
+        `database ${join(temp.path, 'app.sqlite')}`,
+    );
     expect(run.stdout).toContain('1 orphan file(s), 1 removed');
     const left = await files(storeDir);
     expect(left).not.toContain(orphan);
@@ -180,7 +198,7 @@ describe('sequelize-imageattach gc', () => {
     const run = await cli(['gc', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('--grace <duration>');
-    expect((await cli(['--help'])).stdout).toContain('sequelize-imageattach gc --store');
+    expect((await cli(['--help'])).stdout).toMatch(/^ {2}gc {2}/m);
   });
 
   it('reconciles an s3: store named by URL', async () => {

@@ -5,10 +5,11 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
 import { createTestBucket, listKeys, s3Env } from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -199,10 +200,42 @@ describe('sequelize-imageattach migrate', () => {
     }
   });
 
+  it('prints what it reads and writes before it copies anything', async () => {
+    const run = await cli([...base, '--dry-run']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `Dry run: would copy from the folder ${sourceDir} to the folder ${destDir}`,
+    );
+    expect(run.stderr).toContain(`the sqlite database ${join(temp.path, 'app.sqlite')}`);
+  });
+
+  it('refuses a file: URL without slashes, showing the absolute file:// URL meant', async () => {
+    const run = await cli([
+      ...['migrate', '--from', 'file:var/images', '--to', `file://${destDir}`],
+      ...['--models', MODELS, '--db', dbUrl],
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(pathToFileURL(join(ROOT, 'var/images')).href);
+    expect(await tree(destDir)).toEqual(new Map());
+  });
+
+  it('lists every command when none or an unknown one is named', async () => {
+    for (const args of [[], ['copy'], ['--from', 'file:///a']]) {
+      const run = await cli(args);
+      expect(run.code).toBe(2);
+      for (const command of COMMANDS) expect(run.stderr).toContain(command.name);
+      expect(run.stderr).toMatch(/Name a command: migrate, gc|the commands are migrate, gc/);
+    }
+  });
+
   it('prints help and the version', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('--resume');
+    for (const command of COMMANDS)
+      expect(help.stdout).toMatch(new RegExp(`^  ${command.name} `, 'm'));
+    const migrateHelp = await cli(['migrate', '--help']);
+    expect(migrateHelp.code).toBe(0);
+    expect(migrateHelp.stdout).toContain('--resume');
     const version = await cli(['--version']);
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
       version: string;

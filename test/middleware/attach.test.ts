@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  attachedImage,
   attachImage,
   ProcessingQueue,
   StoreError,
@@ -138,7 +139,7 @@ describe.each(databaseKinds())('attachImage on $name', (kind) => {
       server.use((options.store ?? store).middleware());
       const upload = () => uploadImage({ field: 'picture', tmpDir: tmp.path, ...options.upload });
       const reply = (_req: IncomingMessage, res: Response) => {
-        const attached = res.locals.image as AttachedImage;
+        const attached = attachedImage(res);
         const describe = ({
           url,
           width,

@@ -52,6 +52,7 @@ testStore(
       expect(entries).toEqual(['1.1x1.png']);
     });
   },
+  { stat: true, list: true, localPath: true, httpUrls: true },
 );
 
 describe('FileSystemStore options', () => {

@@ -33,6 +33,7 @@ testStore(
       expect(get().store.getUrl(...KEY)).toBe(`http://localhost:8080/images/${LAYOUT}`);
     });
   },
+  { stat: true, list: true, localPath: true, httpUrls: true },
 );
 
 /** Answers with the URL of KEY as the current store builds it, or the error's code. */

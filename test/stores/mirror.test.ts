@@ -87,22 +87,28 @@ testStore(
       }
     });
   },
+  { stat: true, httpUrls: true },
 );
 
-testStore('MirrorStore (file-system primary, S3 mirror)', async () => {
-  const dir = await makeTempDir('mirror-s3-primary');
-  const s3 = await s3StoreFixture();
-  return {
-    store: new MirrorStore({
-      primary: new FileSystemStore({ path: dir.path, baseUrl: 'http://primary/' }),
-      mirrors: [s3.store],
-    }),
-    cleanup: async () => {
-      await s3.cleanup();
-      await dir.remove();
-    },
-  };
-});
+testStore(
+  'MirrorStore (file-system primary, S3 mirror)',
+  async () => {
+    const dir = await makeTempDir('mirror-s3-primary');
+    const s3 = await s3StoreFixture();
+    return {
+      store: new MirrorStore({
+        primary: new FileSystemStore({ path: dir.path, baseUrl: 'http://primary/' }),
+        mirrors: [s3.store],
+      }),
+      cleanup: async () => {
+        await s3.cleanup();
+        await dir.remove();
+      },
+    };
+  },
+  undefined,
+  { stat: true, httpUrls: true },
+);
 
 describe('MirrorStore', () => {
   it('reads, locates and stats from the primary only', async () => {

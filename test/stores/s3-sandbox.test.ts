@@ -47,10 +47,15 @@ async function makeSandbox(underPrefix = 'under', overPrefix = 'over'): Promise<
   };
 }
 
-testStore('S3SandboxStore', async () => {
-  const { sandbox, cleanup } = await makeSandbox();
-  return { store: sandbox, cleanup };
-});
+testStore(
+  'S3SandboxStore',
+  async () => {
+    const { sandbox, cleanup } = await makeSandbox();
+    return { store: sandbox, cleanup };
+  },
+  undefined,
+  { stat: true, httpUrls: true },
+);
 
 const image = (objectType: string, objectId: bigint | number) => ({
   objectType,

@@ -212,6 +212,7 @@ testStore(
       expect((error.cause as Error).name).toBe('NoSuchKey');
     });
   },
+  { stat: true, list: true, httpUrls: true },
 );
 
 testStore(
@@ -236,6 +237,7 @@ testStore(
       bare.destroy();
     });
   },
+  { stat: true, list: true, httpUrls: true },
 );
 
 testStore(
@@ -249,6 +251,7 @@ testStore(
       );
     });
   },
+  { stat: true, list: true, httpUrls: true },
 );
 
 testStore(
@@ -284,6 +287,7 @@ testStore(
       expect(store.client).toBe(client);
     });
   },
+  { stat: true, list: true, httpUrls: true },
 );
 
 it('maps a missing bucket to StoreError (not ImageNotFoundError), with the SDK error as cause', async () => {

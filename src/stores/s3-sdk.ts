@@ -1,0 +1,47 @@
+/**
+ * The AWS SDK, an optional peer dependency loaded only by `sequelize-imageattach/s3`. It is
+ * required synchronously when that subpath is imported: no top-level `await`, which would make
+ * `require('sequelize-imageattach/s3')` fail under Node's require(esm). The SDK ships CommonJS
+ * (and no `exports` map), so `import` and `require` reach the same classes and `instanceof
+ * S3Client` holds for clients the application made. Types come from `import type` only.
+ */
+import { createRequire } from 'node:module';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
+import { MissingDependencyError } from '../errors.js';
+
+/** The packages `sequelize-imageattach/s3` needs besides the core's dependencies. */
+export const S3_PEER_DEPENDENCIES = [
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
+  '@aws-sdk/s3-request-presigner',
+] as const;
+
+const require = createRequire(import.meta.url);
+
+/** Requires every SDK package, or throws one error naming all of those that are missing. */
+function loadSdk(): [typeof ClientS3, typeof LibStorage, typeof Presigner] {
+  const missing: string[] = [];
+  let firstError: unknown;
+  const modules = S3_PEER_DEPENDENCIES.map((name) => {
+    try {
+      return require(name) as unknown;
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${name}'`)) throw error;
+      missing.push(name);
+      firstError ??= error;
+      return undefined;
+    }
+  });
+  if (missing.length > 0) {
+    // The command names all three: installing one alone would leave versions that disagree.
+    throw new MissingDependencyError(S3_PEER_DEPENDENCIES, 'sequelize-imageattach/s3', {
+      cause: firstError,
+    });
+  }
+  return modules as [typeof ClientS3, typeof LibStorage, typeof Presigner];
+}
+
+export const [s3Sdk, libStorage, presigner] = loadSdk();

@@ -1,0 +1,225 @@
+/**
+ * Docs that run: every TypeScript block of README.md is type-checked against the source, and
+ * the complete programs among them are run against SQLite and a temporary folder.
+ *
+ * Conventions (for whoever adds a block):
+ * - each block is a module of its own; `sequelize-imageattach` (and its subpaths) resolve to
+ *   `src/`;
+ * - names a block uses without declaring (`app`, `store`, `sequelize`, `image`, `User`, `Post`,
+ *   …) are declared in test/docs/readme-prelude.d.ts.txt (not .ts, so
+ *   that the project's own type check does not see them as globals);
+ * - a block whose first line is `// name.ts` is written under that name, so later blocks can
+ *   import it (`./name.js`);
+ * - `<!-- readme-test: prelude … -->` right before a block adds hidden lines to it (a
+ *   declaration of another type, say);
+ * - `<!-- readme-test: run -->` right before a block marks a complete program: it is run, and
+ *   must print `Listening on <url>`.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ReadmeBlock {
+  /** The README line of the block's first line of code. */
+  line: number;
+  code: string;
+  prelude: string;
+  file: string;
+  run: boolean;
+}
+
+/** The ```ts blocks of a Markdown text, with the markers before each. */
+export function readmeBlocks(markdown: string): ReadmeBlock[] {
+  const lines = markdown.split('\n');
+  const blocks: ReadmeBlock[] = [];
+  let prelude: string[] = [];
+  let run = false;
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i]!;
+    if (line.trim() === '<!-- readme-test: run -->') run = true;
+    else if (line.trim() === '<!-- readme-test: prelude') {
+      for (i += 1; i < lines.length && lines[i]!.trim() !== '-->'; i += 1) prelude.push(lines[i]!);
+    } else if (/^```(ts|typescript)\s*$/.test(line)) {
+      const start = i + 1;
+      const code: string[] = [];
+      for (i += 1; i < lines.length && !/^```\s*$/.test(lines[i]!); i += 1) code.push(lines[i]!);
+      const named = /^\/\/ ([\w-]+\.ts)$/.exec(code[0] ?? '');
+      blocks.push({
+        line: start + 1,
+        code: code.join('\n'),
+        prelude: prelude.join('\n'),
+        file: named?.[1] ?? `block-${start + 1}.ts`,
+        run,
+      });
+      prelude = [];
+      run = false;
+    } else if (line.trim() !== '' && !line.startsWith('<!--')) {
+      // A marker applies to the block right after it only.
+      prelude = [];
+      run = false;
+    }
+  }
+  return blocks;
+}
+
+/** Points `sequelize-imageattach[/sub]` at the source, from a folder two levels down. */
+function toSource(code: string): string {
+  return code.replace(
+    /(['"])sequelize-imageattach(\/[a-z0-9-]+)?\1/g,
+    (_match, quote: string, sub: string | undefined) =>
+      `${quote}../../src${sub ?? '/index'}.js${quote}`,
+  );
+}
+
+/** The block as written to disk: hidden prelude first, then the code, always a module. */
+function moduleText(block: ReadmeBlock): string {
+  const prelude = block.prelude === '' ? '' : `${block.prelude}\n`;
+  return toSource(`${prelude}${block.code}\nexport {};\n`);
+}
+
+const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+const blocks = readmeBlocks(readme);
+const run = promisify(execFile);
+
+describe('README TypeScript blocks', () => {
+  const dir = join(ROOT, 'test-output', `readme-${process.pid}`);
+  /** File name → its errors, as `README.md:<line>: TS…`. */
+  const errors = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    await mkdir(dir, { recursive: true });
+    const prelude = await readFile(join(ROOT, 'test/docs/readme-prelude.d.ts.txt'), 'utf8');
+    await writeFile(join(dir, 'readme-prelude.d.ts'), toSource(prelude));
+    for (const block of blocks) await writeFile(join(dir, block.file), moduleText(block));
+    // A block that must fail proves the check is on.
+    await writeFile(join(dir, 'canary.ts'), "const n: number = 'not a number';\nexport { n };\n");
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.json', include: ['*.ts'] }),
+    );
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const result = await run(
+      process.execPath,
+      [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'],
+      {
+        cwd: ROOT,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    ).catch((error: { stdout: string }) => error);
+    for (const match of result.stdout.matchAll(/^(?:.*[\\/])?([\w-]+\.ts)\((\d+),\d+\): (.*)$/gm)) {
+      const [, file, line, message] = match as unknown as [string, string, string, string];
+      const block = blocks.find((b) => b.file === file);
+      const preludeLines =
+        block === undefined || block.prelude === '' ? 0 : block.prelude.split('\n').length;
+      const where =
+        block === undefined ? file : `README.md:${block.line + Number(line) - 1 - preludeLines}`;
+      errors.set(file, [...(errors.get(file) ?? []), `${where}: ${message}`]);
+    }
+  }, 240_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds the blocks, and reports an error in one', () => {
+    expect(blocks.length).toBeGreaterThan(10);
+    expect(new Set(blocks.map((block) => block.file)).size).toBe(blocks.length);
+    expect(errors.get('canary.ts')?.join('\n')).toMatch(/TS2322/);
+  });
+
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'the block at README.md:%i type-checks',
+    (_line, block) => {
+      expect(errors.get(block.file) ?? []).toEqual([]);
+    },
+  );
+});
+
+describe('README complete programs', () => {
+  const programs = blocks.filter((block) => block.run);
+
+  it('the Install section has one', () => {
+    expect(programs.length).toBeGreaterThan(0);
+  });
+
+  it.each(programs.map((block) => [block.line, block] as const))(
+    'the app at README.md:%i serves uploads and pictures on SQLite and a folder',
+    async (_line, block) => {
+      const dir = join(ROOT, 'test-output', `readme-run-${process.pid}-${block.line}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'app.ts'), moduleText(block));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'app.ts'], {
+        cwd: dir,
+        env: { ...process.env, PORT: '0', NODE_NO_WARNINGS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      try {
+        const base = await new Promise<string>((resolve, reject) => {
+          let stdout = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            const found = /Listening on (http:\S+)/.exec(stdout);
+            if (found) resolve(found[1]!);
+          });
+          child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+        });
+        const created = await fetch(new URL('users', base), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Ada' }),
+        });
+        expect(created.status).toBe(201);
+        const { id } = (await created.json()) as { id: number };
+
+        const png = await sharp({
+          create: { width: 300, height: 200, channels: 3, background: '#c33' },
+        })
+          .png()
+          .toBuffer();
+        const form = new FormData();
+        form.set('picture', new Blob([png], { type: 'application/octet-stream' }), 'face.png');
+        const uploaded = await fetch(new URL(`users/${id}/picture`, base), {
+          method: 'POST',
+          body: form,
+        });
+        expect(uploaded.status).toBe(201);
+        const { url, thumbnail } = (await uploaded.json()) as { url: string; thumbnail: string };
+        const original = await fetch(url);
+        expect(original.status).toBe(200);
+        expect(Buffer.from(await original.arrayBuffer()).equals(png)).toBe(true);
+        const small = await sharp(
+          Buffer.from(await (await fetch(thumbnail)).arrayBuffer()),
+        ).metadata();
+        expect([small.width, small.height]).toEqual([128, 85]);
+
+        const page = await fetch(new URL(`users/${id}/picture`, base));
+        expect(await page.text()).toContain(`src="${url.replaceAll('&', '&amp;')}"`);
+        const refused = new FormData();
+        refused.set('picture', new Blob([Buffer.from('not an image')]), 'x.png');
+        const bad = await fetch(new URL(`users/${id}/picture`, base), {
+          method: 'POST',
+          body: refused,
+        });
+        expect(bad.status).toBe(415);
+        expect(((await bad.json()) as { error: { code: string } }).error.code).toBe(
+          'E_NOT_AN_IMAGE',
+        );
+      } finally {
+        child.kill();
+        await new Promise((resolve) =>
+          child.exitCode === null ? child.once('exit', resolve) : resolve(null),
+        );
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});

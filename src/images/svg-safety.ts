@@ -71,8 +71,10 @@ const SCRIPT_URL =
   /^(?:javascript|vbscript|livescript):|^data:(?:text\/html|application\/(?:xhtml|ecmascript|javascript)|image\/svg)/i;
 
 /** Thrown from the parser's handlers to stop at the first problem. */
-class Refusal {
-  constructor(readonly problem: SvgProblem) {}
+class Refusal extends Error {
+  constructor(readonly problem: SvgProblem) {
+    super(problem);
+  }
 }
 
 /**

@@ -74,10 +74,12 @@ export async function inspectStagedFile(
   field?: string,
 ): Promise<InspectedImage> {
   const sniffed = checkHead(staged.head, options, field);
-  if (sniffed.format === 'svg') await checkSvg(staged, options, field);
+  // An SVG is read and rendered from memory: by path, librsvg would resolve its relative
+  // references against the temporary folder, where other uploads sit.
+  const input = sniffed.format === 'svg' ? await checkSvg(staged, options, field) : staged.path;
   let info: ImageInfo;
   try {
-    info = await readImageInfo(staged.path);
+    info = await readImageInfo(input);
   } catch (error) {
     throw decodeError(error, staged, sniffed.format, field);
   }
@@ -95,7 +97,7 @@ export async function inspectStagedFile(
   if (info.pages > options.maxFrames) {
     throw new ImageTooManyFramesError(info.pages, options.maxFrames, { field });
   }
-  if (options.verify) await decodeFully(staged, sniffed.format, field);
+  if (options.verify) await decodeFully(input, staged, sniffed.format, field);
   return { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
 }
 
@@ -107,12 +109,14 @@ async function checkSvg(
   staged: StagedFile,
   options: ResolvedImageOptions,
   field: string | undefined,
-): Promise<void> {
+): Promise<Buffer> {
   if (staged.size > options.maxSvgSize) {
     throw new UploadFileTooLargeError(options.maxSvgSize, { field });
   }
-  const problem = findSvgProblem(await readFile(staged.path));
+  const bytes = await readFile(staged.path);
+  const problem = findSvgProblem(bytes);
   if (problem !== undefined) throw new UnsafeSvgError(problem, { field });
+  return bytes;
 }
 
 /**
@@ -120,12 +124,13 @@ async function checkSvg(
  * memory stays small while every byte of compressed data is read.
  */
 async function decodeFully(
+  input: string | Buffer,
   staged: StagedFile,
   format: ImageFormat,
   field: string | undefined,
 ): Promise<void> {
   try {
-    await sharp(staged.path, {
+    await sharp(input, {
       failOn: 'truncated',
       sequentialRead: true,
       limitInputPixels: false,

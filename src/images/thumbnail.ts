@@ -245,8 +245,8 @@ export async function renderThumbnail(
   options: ThumbnailRenderOptions = {},
 ): Promise<RenderedThumbnail> {
   input = await svgInMemory(input, mimetype);
-  const isStream = !(typeof input === 'string' || Buffer.isBuffer(input));
-  const source = isStream ? sharp(SOURCE) : sharp(input, SOURCE);
+  const source =
+    typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
   const fed = feedFrom(input, source);
   const format = thumbnailFormat(mimetype, options.format);
   const pipeline = encode(
@@ -266,7 +266,7 @@ export async function renderThumbnail(
       cause: error,
     });
   } finally {
-    if (isStream) input.destroy();
+    if (!(typeof input === 'string' || Buffer.isBuffer(input))) input.destroy();
   }
 }
 

@@ -262,6 +262,9 @@ const PLAIN_ATTRIBUTES = new Set([
   'media',
 ]);
 
+/** Accessibility and data attributes, which icon sets and exporters write: inert text. */
+const INERT_ATTRIBUTE = /^(?:aria-[a-z]+|data-[a-z0-9_.-]+|role|focusable)$/;
+
 /** How an attribute is judged, once its namespace URI and local name are known. */
 export type AttributeKind = 'plain' | 'css' | 'href' | 'namespace' | 'editor' | 'refused';
 
@@ -269,7 +272,7 @@ export function attributeKind(uri: string, local: string): AttributeKind {
   if (uri === '') {
     if (local === 'href') return 'href';
     if (local === 'style' || PRESENTATION_ATTRIBUTES.has(local)) return 'css';
-    return PLAIN_ATTRIBUTES.has(local) ? 'plain' : 'refused';
+    return PLAIN_ATTRIBUTES.has(local) || INERT_ATTRIBUTE.test(local) ? 'plain' : 'refused';
   }
   if (uri === XLINK_NS) {
     if (local === 'href') return 'href';

@@ -39,6 +39,16 @@ describe('sniffImageType', () => {
     expect(sniffImageType(bytes)?.format).toBe('svg');
   });
 
+  it.each([
+    ['an xml-stylesheet instruction', '<?xml-stylesheet href="x.css"?>\n'],
+    ['an XML declaration, then an instruction', '<?xml version="1.0"?><?foo bar?>\n'],
+    ['a BOM, a comment and an instruction', '\ufeff<!-- c --><?xml-stylesheet href="x"?>'],
+  ])('knows an SVG after %s (which the safety check then refuses)', (_name, prolog) => {
+    const bytes = Buffer.from(`${prolog}<svg xmlns="http://www.w3.org/2000/svg"/>`);
+    expect(sniffImageType(bytes)?.format).toBe('svg');
+    expect(findSvgProblem(bytes)).toBe('processing-instruction');
+  });
+
   it('tells AVIF from other HEIF files by the ftyp brands', () => {
     const ftyp = (major: string, ...compatible: string[]) => {
       const brands = [major, '\0\0\0\0', ...compatible].join('');

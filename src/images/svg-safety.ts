@@ -114,6 +114,8 @@ function parse(text: string): void {
   parser.on('doctype', () => refuse('doctype'));
   parser.on('processinginstruction', () => refuse('processing-instruction'));
   parser.on('opentag', (tag) => {
+    // A style sheet is text: an element inside one could hide part of it from this check.
+    if (css !== undefined) refuse('element');
     const inMetadata = metadataDepth > 0;
     const svg = tag.uri === SVG_NS;
     const danger = activeElementProblem(tag);
@@ -189,7 +191,7 @@ function attributeProblem(
   local: string,
   value: string,
 ): SvgProblem | undefined {
-  const common = commonAttributeProblem(uri, local, value);
+  const common = commonAttributeProblem(uri, local);
   if (common !== undefined) return common;
   switch (attributeKind(uri, local)) {
     case 'refused':
@@ -207,20 +209,19 @@ function attributeProblem(
 
 /** Editors' elements do nothing in a browser; only the rules for every element apply. */
 function editorAttributeProblem(uri: string, local: string, value: string): SvgProblem | undefined {
-  const common = commonAttributeProblem(uri, local, value);
+  const common = commonAttributeProblem(uri, local);
   if (common !== undefined) return common;
   if (uri === XLINK_NS || (uri === '' && local === 'href')) {
     return isFragmentReference(value) ? undefined : urlProblem(value);
   }
-  return undefined;
+  return uri === '' && local === 'style' ? findCssProblem(value) : undefined;
 }
 
 /** `on…` handlers in any namespace and case, and `xml:base`, which moves every reference. */
-function commonAttributeProblem(uri: string, local: string, value: string): SvgProblem | undefined {
+function commonAttributeProblem(uri: string, local: string): SvgProblem | undefined {
   if (uri === XMLNS_NS) return undefined;
   if (/^on/i.test(local)) return 'event-handler';
   if (uri === XML_NS && local === 'base') return 'external-reference';
-  if (uri === '' && local === 'style') return findCssProblem(value);
   return undefined;
 }
 

@@ -368,6 +368,21 @@ export const EVASIONS: readonly SvgCase[] = [
     svg(`<style><![CDATA[rect{fill:url(${EVIL}/p)}]]></style>`),
   ),
   c(
+    'style sheet split by a nested style',
+    'element',
+    svg(`<style>@import "${EVIL}/x.css";<style>rect{}</style></style>`),
+  ),
+  c(
+    'style sheet split by a nested element',
+    'element',
+    svg(`<style>rect{fill:u<g/>rl(${EVIL}/p)}</style>`),
+  ),
+  c(
+    '@import split by a comment',
+    'css-at-rule',
+    svg(`<style>@imp<!-- x -->ort "${EVIL}/x.css";</style>`),
+  ),
+  c(
     'style image-set()',
     'css-function',
     svg(`<style>rect{fill:image-set("${EVIL}/a.png" 1x)}</style>`),

@@ -24,6 +24,7 @@ export type SvgProblem =
   | CssProblem
   | 'encoding'
   | 'malformed'
+  | 'nesting'
   | 'doctype'
   | 'entity'
   | 'processing-instruction'
@@ -70,6 +71,12 @@ const CDATA_PARENTS = new Set(['style', 'text', 'tspan', 'textPath', 'title', 'd
 const SCRIPT_URL =
   /^(?:javascript|vbscript|livescript):|^data:(?:text\/html|application\/(?:xhtml|ecmascript|javascript)|image\/svg)/i;
 
+/**
+ * Elements deeper than this are refused: saxes resolves each name by walking the open
+ * elements, so depth costs time quadratically (libxml2 stops at 256 by default too).
+ */
+const MAX_DEPTH = 256;
+
 /** Thrown from the parser's handlers to stop at the first problem. */
 class Refusal extends Error {
   constructor(readonly problem: SvgProblem) {
@@ -113,6 +120,9 @@ function parse(text: string): void {
   });
   parser.on('doctype', () => refuse('doctype'));
   parser.on('processinginstruction', () => refuse('processing-instruction'));
+  parser.on('opentagstart', () => {
+    if (open.length >= MAX_DEPTH) refuse('nesting');
+  });
   parser.on('opentag', (tag) => {
     // A style sheet is text: an element inside one could hide part of it from this check.
     if (css !== undefined) refuse('element');

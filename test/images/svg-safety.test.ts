@@ -52,6 +52,34 @@ describe('findSvgProblem on benign drawings', () => {
   });
 });
 
+describe('findSvgProblem on the largest documents', () => {
+  // Bounds, not timings: a quadratic step would take minutes on these, not seconds.
+  const cpuSeconds = (run: () => void) => {
+    const start = process.cpuUsage();
+    run();
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1e6;
+  };
+
+  it('judges 1 MiB of styles, url(#…) references and shapes within 5 s of CPU', () => {
+    const rules = 'a{fill:url("#a")}'.repeat(40_000);
+    const shapes = '<rect style="fill:url(#a)" fill="url(#b)"/>'.repeat(8_000);
+    const document = Buffer.from(svg(`<style>${rules}</style>${shapes}`));
+    let problem: string | undefined = 'not run';
+    expect(cpuSeconds(() => (problem = findSvgProblem(document)))).toBeLessThan(5);
+    expect(problem).toBeUndefined();
+  });
+
+  it('refuses nesting beyond 256 levels within 5 s of CPU', () => {
+    const document = Buffer.from(svg(`${'<g>'.repeat(150_000)}${'</g>'.repeat(150_000)}`));
+    let problem: string | undefined;
+    expect(cpuSeconds(() => (problem = findSvgProblem(document)))).toBeLessThan(5);
+    expect(problem).toBe('nesting');
+    const deepest = svg(`${'<g>'.repeat(255)}${'</g>'.repeat(255)}`);
+    expect(findSvgProblem(Buffer.from(deepest))).toBeUndefined();
+  });
+});
+
 describe('findCssProblem', () => {
   it.each([
     ['fill: url(#g)', undefined],

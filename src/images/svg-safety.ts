@@ -115,7 +115,9 @@ function parse(text: string): void {
     throw new Refusal(problem);
   };
   parser.on('error', (error) => refuse(/entity/i.test(error.message) ? 'entity' : 'malformed'));
-  parser.on('xmldecl', ({ encoding }) => {
+  parser.on('xmldecl', ({ version, encoding }) => {
+    // XML 1.1 (other characters, other line ends) is where parsers disagree most: 1.0 only.
+    if (version !== '1.0') refuse('malformed');
     if (encoding !== undefined && !/^(?:utf-?8|us-ascii)$/i.test(encoding)) refuse('encoding');
   });
   parser.on('doctype', () => refuse('doctype'));

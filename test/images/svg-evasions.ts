@@ -456,6 +456,11 @@ export const EVASIONS: readonly SvgCase[] = [
     `<!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>${svg('<text>&b;</text>')}`,
   ),
   c('undeclared entity', 'entity', svg('<text>&xxe;</text>')),
+  c(
+    'XML 1.1 with a control character',
+    'malformed',
+    svg('<text>&#1;</text>', '', '<?xml version="1.1"?>'),
+  ),
   c('100,000 nested groups', 'nesting', svg(`${'<g>'.repeat(100_000)}${'</g>'.repeat(100_000)}`)),
   c('HTML entity in XML', 'entity', svg('<text>&nbsp;</text>')),
   c('CDATA in a shape', 'cdata', svg('<g><![CDATA[<script>window.__pwned=1</script>]]></g>')),

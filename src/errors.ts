@@ -439,19 +439,20 @@ export class ImageMetadataTooLargeError extends UploadError {
   }
 }
 
-/** An SVG has script, event handlers, external references, entities or embedded documents. */
+/** An SVG holds something outside the allow-list of static drawing (see `findSvgProblem`). */
 export class UnsafeSvgError extends UploadError {
   override readonly code = 'E_SVG_UNSAFE';
   override readonly status = 422;
 
   constructor(
-    /** What was found, e.g. `script`, `event-handler`, `external-reference`, `doctype`. */
+    /** What was found first (an `SvgProblem`): `script`, `event-handler`, `element`, … */
     readonly problem: string,
     options?: UploadErrorOptions,
   ) {
     super(
-      `The SVG is refused (${problem}): send an SVG without scripts, event handlers, ` +
-        'external references, entities or embedded documents, or a raster image.',
+      `The SVG is refused (${problem}): send a static drawing without scripts, event ` +
+        'handlers, links, animation, external references, entities or embedded documents, ' +
+        'or a raster image.',
       options,
     );
   }

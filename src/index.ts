@@ -142,7 +142,7 @@ export type {
 } from './middleware/attach.js';
 export { imageStorage } from './uploads/storage.js';
 export type { ImageStorageEngine, IncomingFilePart, StagedImageFile } from './uploads/storage.js';
-export type { ImageStorageOptions } from './uploads/options.js';
+export type { ImageStorageOptions, SvgHandling } from './uploads/options.js';
 export type { ErrorMode } from './uploads/respond.js';
 export { defaultProcessingQueue, machineConcurrency, ProcessingQueue } from './images/queue.js';
 export type { ProcessingQueueOptions } from './images/queue.js';

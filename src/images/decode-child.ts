@@ -6,11 +6,8 @@
 import sharp from 'sharp';
 import { DECODE_FAIL_ON } from './fail-on.js';
 
-/** A job: the file to decode. */
-export interface DecodeJob {
-  id: number;
-  path: string;
-}
+/** A job: the file to decode, or the text of an SVG (never read by path: see the pool). */
+export type DecodeJob = { id: number; path: string } | { id: number; svg: string };
 
 /** The answer to a {@link DecodeJob}. */
 export interface DecodeAnswer {
@@ -29,7 +26,7 @@ sharp.cache(false);
 sharp.concurrency(1);
 
 process.on('message', (job: DecodeJob) => {
-  void decode(job.path).then((error) => {
+  void decode('svg' in job ? Buffer.from(job.svg, 'utf8') : job.path).then((error) => {
     process.send?.({ ...usage(job.id), ...(error === undefined ? {} : { error }) });
   });
 });
@@ -46,9 +43,9 @@ function usage(id: number): DecodeAnswer {
  * Decodes every pixel of every frame, in strips (`sequentialRead`), into an 8×8 result, so
  * memory stays small while every byte of compressed data is read.
  */
-async function decode(path: string): Promise<string | undefined> {
+async function decode(input: string | Buffer): Promise<string | undefined> {
   try {
-    await sharp(path, {
+    await sharp(input, {
       failOn: DECODE_FAIL_ON,
       sequentialRead: true,
       limitInputPixels: false,

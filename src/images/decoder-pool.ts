@@ -97,7 +97,7 @@ class Decoder {
   }
 
   /** Decodes `path`; past `timeout` ms the child is killed and the outcome is `timeout`. */
-  run(path: string, timeout: number): Promise<DecodeResult> {
+  run(input: string | Buffer, timeout: number): Promise<DecodeResult> {
     const { child } = this;
     const id = (this.#jobs += 1);
     return new Promise((resolve) => {
@@ -126,7 +126,13 @@ class Decoder {
         done({ outcome: 'failed', message: `The decoder exited (${signal ?? code}).` });
       child.on('message', onAnswer);
       child.once('exit', onExit);
-      child.send({ id, path } satisfies DecodeJob);
+      // An SVG (checked, UTF-8, at most maxSvgSize) travels as text: read by path, librsvg would
+      // resolve its relative references against the temporary folder.
+      child.send(
+        (typeof input === 'string'
+          ? { id, path: input }
+          : { id, svg: input.toString('utf8') }) satisfies DecodeJob,
+      );
     });
   }
 }
@@ -147,11 +153,14 @@ export class DecoderPool {
     this.idleTimeout = idleTimeout;
   }
 
-  /** Decodes every frame of the file at `path` in a child, stopped after `timeout` ms. */
-  async decode(path: string, timeout: number): Promise<DecodeOutcome> {
+  /**
+   * Decodes every frame of the file at `input` (a path, or an SVG's bytes) in a child, stopped
+   * after `timeout` ms.
+   */
+  async decode(input: string | Buffer, timeout: number): Promise<DecodeOutcome> {
     const decoder = await this.#acquire();
     try {
-      const { cpu, maxRss, ...outcome } = await decoder.run(path, timeout);
+      const { cpu, maxRss, ...outcome } = await decoder.run(input, timeout);
       this.usage.cpu += cpu ?? 0;
       this.usage.maxRss = Math.max(this.usage.maxRss, maxRss ?? 0);
       return outcome;

@@ -89,15 +89,16 @@ function sniffIsoBrand(head: Uint8Array): SniffedType['format'] | undefined {
 
 /**
  * An SVG starts, after an optional UTF-8 byte order mark and white space, with an XML
- * declaration, a comment, a DOCTYPE or the `<svg` element itself, and names `<svg` early.
+ * declaration, another processing instruction (`<?xml-stylesheet …?>`, which the safety check
+ * then refuses), a comment, a DOCTYPE or the `<svg` element itself, and names `<svg` early.
  * Text in other encodings is not recognised, so the safety check never has to decode it.
  */
 function looksLikeSvg(head: Uint8Array): boolean {
   let text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8');
   if (text.startsWith('\ufeff')) text = text.slice(1);
   text = text.trimStart();
-  if (!/^<(\?xml[\s?]|!--|!doctype\s|svg[\s>/:])/i.test(text)) return false;
-  return /<svg[\s>/]/i.test(text) || /<[a-z][\w.-]*:svg[\s>/]/i.test(text);
+  if (!/^<(\?[a-z_:]|!--|!doctype\s|svg[\s>/:])/i.test(text)) return false;
+  return /<svg[\s>/]/i.test(text) || /<[^\s<>:/!?]+:svg[\s>/]/i.test(text);
 }
 
 function startsWith(head: Uint8Array, signature: readonly number[]): boolean {

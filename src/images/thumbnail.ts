@@ -2,6 +2,7 @@
  * Thumbnails: the original's size arithmetic, bit for bit, and the sharp pipeline that makes
  * them (EXIF orientation applied, first frame only, metadata stripped, vectors to PNG).
  */
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline as feed } from 'node:stream/promises';
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
@@ -161,6 +162,7 @@ export class DecodedImage {
     mimetype: string,
     bound?: { width: number; height: number },
   ): Promise<DecodedImage> {
+    input = await svgInMemory(input, mimetype);
     const pipeline =
       typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
     const fed = feedFrom(input, pipeline);
@@ -243,8 +245,9 @@ export async function renderThumbnail(
   height: number,
   options: ThumbnailRenderOptions = {},
 ): Promise<RenderedThumbnail> {
-  const isStream = !(typeof input === 'string' || Buffer.isBuffer(input));
-  const source = isStream ? sharp(SOURCE) : sharp(input, SOURCE);
+  input = await svgInMemory(input, mimetype);
+  const source =
+    typeof input === 'string' || Buffer.isBuffer(input) ? sharp(input, SOURCE) : sharp(SOURCE);
   const fed = feedFrom(input, source);
   const format = thumbnailFormat(mimetype, options.format);
   const pipeline = encode(
@@ -264,8 +267,19 @@ export async function renderThumbnail(
       cause: error,
     });
   } finally {
-    if (isStream) input.destroy();
+    if (!(typeof input === 'string' || Buffer.isBuffer(input))) input.destroy();
   }
+}
+
+/**
+ * An SVG given by path, read into memory: librsvg resolves an SVG's relative references
+ * against the folder of the file it reads, so SVGs are only ever rendered from bytes.
+ */
+async function svgInMemory(
+  input: Readable | Buffer | string,
+  mimetype: string,
+): Promise<Readable | Buffer | string> {
+  return typeof input === 'string' && mimetype === 'image/svg+xml' ? await readFile(input) : input;
 }
 
 /**

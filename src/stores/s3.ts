@@ -157,6 +157,7 @@ export class S3Store extends Store {
           Body: file,
           ContentType: mimetype,
           CacheControl: `max-age=${this.maxAge}`,
+          ...(isSvg(mimetype) ? { ContentDisposition: 'attachment' } : {}),
           ...(this.acl === null ? {} : { ACL: this.acl }),
           ...(storageClass == null ? {} : { StorageClass: storageClass }),
         },
@@ -289,4 +290,12 @@ export class S3Store extends Store {
       options,
     );
   }
+}
+
+/**
+ * SVGs are stored with `Content-Disposition: attachment`: an `<img>` still shows them, but a
+ * browser opening one as a page saves it instead of running it, wherever S3 serves it from.
+ */
+function isSvg(mimetype: string): boolean {
+  return mimetype.toLowerCase() === 'image/svg+xml';
 }

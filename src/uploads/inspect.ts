@@ -79,7 +79,9 @@ export async function inspectStagedFile(
   field?: string,
 ): Promise<InspectedImage> {
   const sniffed = checkHead(staged.head, options, field);
-  if (sniffed.format === 'svg') await checkSvg(staged, options, field);
+  // An SVG is read and rendered from memory: by path, librsvg would resolve its relative
+  // references against the temporary folder, where other uploads sit.
+  const input = sniffed.format === 'svg' ? await checkSvg(staged, options, field) : staged.path;
   // Our own header read first: it refuses bombs before sharp allocates their metadata.
   const headers = await readImageHeaders(staged.path, sniffed.format, {
     maxFrames: options.maxFrames,
@@ -88,7 +90,7 @@ export async function inspectStagedFile(
   if (headers !== undefined) checkHeaders(headers, options, field);
   let info: ImageInfo;
   try {
-    info = await readImageInfo(staged.path);
+    info = await readImageInfo(input);
   } catch (error) {
     throw decodeError(error, staged, sniffed.format, field);
   }
@@ -105,7 +107,7 @@ export async function inspectStagedFile(
     options,
     field,
   );
-  if (options.verify) await decodeFully(staged, sniffed.format, options, field);
+  if (options.verify) await decodeFully(input, staged, sniffed.format, options, field);
   return { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
 }
 
@@ -155,12 +157,14 @@ async function checkSvg(
   staged: StagedFile,
   options: ResolvedImageOptions,
   field: string | undefined,
-): Promise<void> {
+): Promise<Buffer> {
   if (staged.size > options.maxSvgSize) {
     throw new UploadFileTooLargeError(options.maxSvgSize, { field });
   }
-  const problem = findSvgProblem(await readFile(staged.path));
+  const bytes = await readFile(staged.path);
+  const problem = findSvgProblem(bytes);
   if (problem !== undefined) throw new UnsafeSvgError(problem, { field });
+  return bytes;
 }
 
 /**
@@ -168,12 +172,13 @@ async function checkSvg(
  * only the path crosses the process boundary.
  */
 async function decodeFully(
+  input: string | Buffer,
   staged: StagedFile,
   format: ImageFormat,
   options: ResolvedImageOptions,
   field: string | undefined,
 ): Promise<void> {
-  const result = await decoderPoolFor(options.queue).decode(staged.path, options.decodeTimeout);
+  const result = await decoderPoolFor(options.queue).decode(input, options.decodeTimeout);
   if (result.outcome === 'timeout') {
     throw new ImageDecodeTimeoutError(options.decodeTimeout, { field });
   }

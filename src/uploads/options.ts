@@ -7,6 +7,9 @@ import { InvalidOptionError } from '../errors.js';
 import { mimetypeOfFormat, type ImageFormat } from '../images/magic.js';
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 
+/** What becomes of an accepted SVG upload (see {@link ImageStorageOptions.svg}). */
+export type SvgHandling = 'keep' | 'rasterize';
+
 export interface ImageStorageOptions {
   /**
    * The formats accepted, by their bytes. `'svg'` is accepted only when listed, and then only
@@ -63,6 +66,13 @@ export interface ImageStorageOptions {
    */
   maxSvgSize?: number;
   /**
+   * What becomes of an SVG that passed the safety check: `'keep'` stores it as it is;
+   * `'rasterize'` renders it (from memory, never from its path) and stores a PNG original
+   * instead, so no SVG is ever stored; `req.file` then says PNG and the rendered size.
+   * @default 'keep'
+   */
+  svg?: SvgHandling;
+  /**
    * Decode each image completely (streaming, in strips) to refuse truncated or corrupt ones
    * with 422 before anything is stored. Without it only the header is read.
    * @default true
@@ -94,6 +104,7 @@ export interface ResolvedImageOptions {
   readonly maxExifSize: number;
   readonly maxXmpSize: number;
   readonly maxSvgSize: number;
+  readonly svg: SvgHandling;
   readonly verify: boolean;
   readonly tmpDir: string;
   readonly queue: ProcessingQueue;
@@ -127,6 +138,13 @@ export function resolveImageOptions(options: ImageStorageOptions = {}): Resolved
   if (options.verify !== undefined && typeof options.verify !== 'boolean') {
     throw new InvalidOptionError('verify', 'must be a boolean');
   }
+  const svg = options.svg ?? 'keep';
+  if (svg !== 'keep' && svg !== 'rasterize') {
+    throw new InvalidOptionError(
+      'svg',
+      `must be 'keep' or 'rasterize', not ${JSON.stringify(svg)}`,
+    );
+  }
   const tmpDir = options.tmpDir ?? tmpdir();
   if (typeof tmpDir !== 'string' || tmpDir === '') {
     throw new InvalidOptionError('tmpDir', 'must be a non-empty string naming a folder');
@@ -151,6 +169,7 @@ export function resolveImageOptions(options: ImageStorageOptions = {}): Resolved
     maxExifSize: positiveInteger('maxExifSize', options.maxExifSize, DEFAULT_MAX_METADATA_SIZE),
     maxXmpSize: positiveInteger('maxXmpSize', options.maxXmpSize, DEFAULT_MAX_METADATA_SIZE),
     maxSvgSize: positiveInteger('maxSvgSize', options.maxSvgSize, DEFAULT_MAX_SVG_SIZE),
+    svg,
     verify: options.verify ?? true,
     tmpDir,
     queue,

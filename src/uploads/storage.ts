@@ -10,6 +10,7 @@ import type { ImageFormat } from '../images/magic.js';
 import { requestFiles, removeFile } from './cleanup.js';
 import { checkHead, inspectStagedFile } from './inspect.js';
 import { resolveImageOptions, type ImageStorageOptions } from './options.js';
+import { rasterizeSvg } from './rasterize.js';
 import { stageToTempFile, type StagedFile } from './stage.js';
 
 /** What multer puts on `req.file` for a part this engine accepted. */
@@ -126,9 +127,13 @@ export function imageStorage(options: ImageStorageOptions = {}): ImageStorageEng
         if (truncatedByParser) {
           return Promise.reject(new UploadFileTooLargeError(staged.size - 1, { field }));
         }
-        return resolved.queue
-          .run(() => inspectStagedFile(staged, resolved, field))
-          .then((info) => ({ staged, info }));
+        return resolved.queue.run(async () => {
+          const info = await inspectStagedFile(staged, resolved, field);
+          if (info.format !== 'svg' || resolved.svg !== 'rasterize') return { staged, info };
+          const png = await rasterizeSvg(staged, resolved, field, (path) => files?.add(path));
+          await removeFile(staged.path);
+          return png;
+        });
       }
     },
 

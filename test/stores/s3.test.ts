@@ -72,6 +72,23 @@ testStore(
       expect(thumbnail.StorageClass).toBe('REDUCED_REDUNDANCY');
     });
 
+    it('stores SVGs with Content-Disposition: attachment, and other types without it', async () => {
+      const store = get().store as S3Store;
+      const { name, client } = bucketOf(store);
+      const type = uniqueType();
+      await store.putFile(Buffer.from('<svg/>'), type, 1, 10, 10, 'image/svg+xml', false);
+      await store.putFile(Buffer.from('p'), type, 1, 5, 5, 'image/png', true);
+      const svg = await client.send(
+        new HeadObjectCommand({ Bucket: name, Key: `${type}/1/10x10.svg` }),
+      );
+      const png = await client.send(
+        new HeadObjectCommand({ Bucket: name, Key: `${type}/1/5x5.png` }),
+      );
+      expect(svg.ContentType).toBe('image/svg+xml');
+      expect(svg.ContentDisposition).toBe('attachment');
+      expect(png.ContentDisposition).toBeUndefined();
+    });
+
     it('applies maxAge, storageClass and thumbnailStorageClass options', async () => {
       const { name, client } = bucketOf(get().store);
       const store = new S3Store(

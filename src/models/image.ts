@@ -19,6 +19,7 @@ import { resolveStore } from '../context.js';
 import { ImageNotFoundError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { createdAtColumn, installCreatedAtHooks, markDefaultColumn } from './created-at.js';
+import { keyLockModel } from './file-locks.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
@@ -313,6 +314,7 @@ Object.defineProperty(Image, 'init', {
     installCreatedAtHooks(model);
     // So that `sequelize.sync()` creates the staged-file journal with the image tables.
     stagedJournalModel(model.sequelize!);
+    keyLockModel(model.sequelize!); // MySQL and MariaDB only
     return model;
   },
 });

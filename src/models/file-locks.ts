@@ -20,14 +20,8 @@
  *   that inserted a row for the key and has not committed yet is not seen by it.
  */
 import { createHash } from 'node:crypto';
-import {
-  DataTypes,
-  Model,
-  QueryTypes,
-  Transaction,
-  type ModelStatic,
-  type Sequelize,
-} from 'sequelize';
+import type { Model } from 'sequelize';
+import { DataTypes, QueryTypes, Transaction, type ModelStatic, type Sequelize } from 'sequelize';
 import { JournalTableMissingError } from '../errors.js';
 import { extensionFor, type ImageKey } from '../stores/keys.js';
 import { imageTransaction } from './image-transaction.js';

@@ -1,13 +1,14 @@
-# Services the test suite needs beyond Node: PostgreSQL (Debian's) and an S3 server
+# Services the test suite needs beyond Node: PostgreSQL and MariaDB (Debian's) and an S3 server
 # (Ceph's RADOS Gateway from Debian, or s3rver from npm). Source it from bash, then:
 #   trap services_down EXIT; services_up
-# It exports DATABASE_URL and S3_ENDPOINT / S3_ACCESS_KEY / S3_SECRET_KEY for the tests.
+# It exports DATABASE_URL, MYSQL_URL and S3_ENDPOINT / S3_ACCESS_KEY / S3_SECRET_KEY for the tests.
 # Runs as root on a Debian machine without systemd (the CI and development machines).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 S3_KIND=${S3_KIND:-rgw} # rgw: a real S3 (SigV4, ACLs, storage classes); s3rver: the npm fake
 RGW_PORT=${RGW_PORT:-7480}
 S3RVER_PORT=${S3RVER_PORT:-4569}
+MYSQL_PORT=${MYSQL_PORT:-3306}
 SVC_DIR=${SVC_DIR:-$(mktemp -d -t imageattach-services.XXXXXX)}
 
 # Waits for another apt or dpkg (e.g. a second job on a shared machine) instead of failing.
@@ -32,6 +33,44 @@ pg_up() {
 
 pg_down() {
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main stop || true
+}
+
+# MariaDB on 127.0.0.1:$MYSQL_PORT with a data directory of its own (the Debian default's
+# may belong to another server on a shared machine), run by mariadbd without systemd.
+mysql_up() {
+  apt_install mariadb-server
+  local D="$SVC_DIR/mariadb"
+  mkdir -p "$D/data" "$D/run"
+  chown -R mysql:mysql "$D"
+  mariadb-install-db --user=mysql --datadir="$D/data" --auth-root-authentication-method=socket \
+    --skip-test-db >"$D/install.log" 2>&1
+  # 200 concurrent attaches with their pools, plus the crash test's workers: more than the
+  # default 151 connections.
+  mariadbd --no-defaults --user=mysql --datadir="$D/data" --socket="$D/run/mysqld.sock" \
+    --pid-file="$D/run/mysqld.pid" --bind-address=127.0.0.1 --port="$MYSQL_PORT" \
+    --max-connections=1000 --innodb-buffer-pool-size=128M --skip-name-resolve \
+    --log-error="$D/error.log" &
+  for _ in $(seq 1 120); do
+    mariadb-admin --socket="$D/run/mysqld.sock" -u root ping >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  mariadb-admin --socket="$D/run/mysqld.sock" -u root ping >/dev/null
+  # Each test file creates a database of its own, hence the global privileges.
+  mariadb --socket="$D/run/mysqld.sock" -u root <<'SQL'
+CREATE USER IF NOT EXISTS 'imageattach'@'127.0.0.1' IDENTIFIED BY 'imageattach';
+CREATE USER IF NOT EXISTS 'imageattach'@'localhost' IDENTIFIED BY 'imageattach';
+GRANT ALL PRIVILEGES ON *.* TO 'imageattach'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON *.* TO 'imageattach'@'localhost';
+CREATE DATABASE IF NOT EXISTS imageattach_test;
+SQL
+  export MYSQL_URL=mysql://imageattach:imageattach@127.0.0.1:$MYSQL_PORT/imageattach_test
+}
+
+mysql_down() {
+  local D="$SVC_DIR/mariadb" pid
+  pid=$(cat "$D/run/mysqld.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
 }
 
 # A single-node Ceph: one monitor, one in-memory OSD and radosgw on 127.0.0.1:$RGW_PORT.
@@ -129,11 +168,13 @@ s3rver_down() {
 services_up() {
   apt-get -o DPkg::Lock::Timeout=300 update -qq
   pg_up
+  mysql_up
   if [ "$S3_KIND" = rgw ]; then rgw_up; else s3rver_up; fi
 }
 
 services_down() {
   if [ "$S3_KIND" = rgw ]; then rgw_down; else s3rver_down; fi
   pg_down
+  mysql_down
   rm -rf "$SVC_DIR"
 }

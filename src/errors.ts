@@ -244,7 +244,7 @@ export class JournalTableMissingError extends ImageAttachError {
     options?: ImageAttachErrorOptions,
   ) {
     super(
-      `The table ${table} (the staged-file journal) is missing. Create it once with ` +
+      `The table ${table} (one of the library's own) is missing. Create it once with ` +
         '`await createImageAttachTables(sequelize)` at start-up (sequelize.sync() creates it too).',
       options,
     );

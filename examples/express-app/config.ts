@@ -12,7 +12,7 @@ export interface AppConfig {
   varDir: string;
   /** `IMAGEATTACH_STORE`: a store URL (`file:///…`, `s3://…`). @default file:// of `varDir`/images */
   storeUrl: string;
-  /** `DATABASE_URL`: a PostgreSQL URL; without it, SQLite at `varDir`/app.sqlite. */
+  /** `DATABASE_URL`: a PostgreSQL or MySQL/MariaDB URL; without it, SQLite at `varDir`/app.sqlite. */
   databaseUrl: string | undefined;
   /** `ADMIN_PASSWORD`: enables /admin behind HTTP Basic auth. Without it, admin is disabled. */
   adminPassword: string | undefined;

@@ -1,6 +1,6 @@
 /**
- * Opens the app's database: PostgreSQL when `DATABASE_URL` is set, else a SQLite file under
- * the var folder, created on first use.
+ * Opens the app's database: PostgreSQL or MySQL/MariaDB (with `mysql2` installed) when
+ * `DATABASE_URL` is set, else a SQLite file under the var folder, created on first use.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

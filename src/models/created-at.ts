@@ -10,11 +10,14 @@
  * Each dialect says how; a dialect not listed here keeps Sequelize's dates (milliseconds).
  */
 import {
+  DataTypes,
   Model,
   QueryTypes,
   cast,
   col,
+  fn,
   literal,
+  type ModelAttributeColumnOptions,
   type FindOptions,
   type ModelStatic,
   type Sequelize,
@@ -37,8 +40,34 @@ interface CreatedAtDialect {
   /** The SQL value that stores `time` whole. */
   value(time: PreciseTime): ReturnType<typeof literal>;
   /** The column as text the database writes with every digit it keeps. */
-  text(column: string): ReturnType<typeof cast>;
+  text(column: string): ReturnType<typeof cast> | ReturnType<typeof fn>;
 }
+
+/** `DATE_FORMAT`'s pattern of {@link formatTimestamp}'s text. */
+const MYSQL_FORMAT = '%Y-%m-%d %H:%i:%s.%f';
+
+// DATETIME keeps no time zone: Sequelize writes and reads it in the session's `time_zone`
+// (its `timezone` option, `+00:00` by default), so the library converts to and from UTC there.
+// DATETIME(6) keeps microseconds; the original's DATETIME reads as `.000000`. The server's
+// clock at each statement (UTC_TIMESTAMP), so the rows of one transaction are dated apart.
+const MYSQL: CreatedAtDialect = {
+  async now(sequelize, transaction) {
+    const row = await sequelize.query<{ now: string }>(
+      `SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '${MYSQL_FORMAT}') AS now`,
+      { type: QueryTypes.SELECT, plain: true, transaction: transaction ?? undefined },
+    );
+    const time = row === null ? undefined : parseTimestamp(row.now);
+    if (time === undefined) throw new Error(`MySQL gave no time: ${JSON.stringify(row)}`);
+    return time;
+  },
+  value: (time) => literal(`CONVERT_TZ('${formatTimestamp(time)}', '+00:00', @@session.time_zone)`),
+  text: (column) =>
+    fn(
+      'DATE_FORMAT',
+      fn('CONVERT_TZ', col(column), literal('@@session.time_zone'), '+00:00'),
+      MYSQL_FORMAT,
+    ),
+};
 
 const DIALECTS: Readonly<Record<string, CreatedAtDialect>> = {
   // SQLite runs in this process, so its clock is this process's clock; its own
@@ -63,7 +92,33 @@ const DIALECTS: Readonly<Record<string, CreatedAtDialect>> = {
     value: (time) => literal(`'${formatTimestamp(time)}+00'`),
     text: (column) => cast(col(column), 'TEXT'),
   },
+  mysql: MYSQL,
+  mariadb: MYSQL,
 };
+
+/** The `created_at` columns made by `imageAttributes()`, which {@link createdAtColumn} adapts. */
+const defaultColumns = new WeakSet<ModelAttributeColumnOptions>();
+
+/** Marks `column` as `imageAttributes()`'s own `created_at`. */
+export function markDefaultColumn(
+  column: ModelAttributeColumnOptions,
+): ModelAttributeColumnOptions {
+  defaultColumns.add(column);
+  return column;
+}
+
+/**
+ * `imageAttributes()`'s `created_at` for `dialect`: on MySQL and MariaDB `DATETIME(6)` with a
+ * default of `CURRENT_TIMESTAMP(6)` (a plain `DATETIME` would drop the fraction, and MySQL
+ * refuses a default less precise than its column). Other columns are the application's own.
+ */
+export function createdAtColumn(
+  column: ModelAttributeColumnOptions,
+  dialect: string,
+): ModelAttributeColumnOptions {
+  if (!defaultColumns.has(column) || (dialect !== 'mysql' && dialect !== 'mariadb')) return column;
+  return { ...column, type: DataTypes.DATE(6), defaultValue: literal('CURRENT_TIMESTAMP(6)') };
+}
 
 /** The column read as text, under a name no attribute has. */
 const TEXT_ALIAS = 'imageattach_created_at_text';

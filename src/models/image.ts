@@ -12,12 +12,14 @@ import {
   type ModelAttributeColumnOptions,
   type ModelStatic,
   type NonAttribute,
+  type Sequelize,
   type Transaction,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
 import { ImageNotFoundError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
-import { installCreatedAtHooks } from './created-at.js';
+import { createdAtColumn, installCreatedAtHooks, markDefaultColumn } from './created-at.js';
+import { keyLockModel } from './file-locks.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
@@ -75,13 +77,14 @@ export function imageAttributes(options: ImageAttributesOptions = {}): ImageColu
     height: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },
     mimetype: { type: DataTypes.STRING(255), allowNull: false },
     original: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-    createdAt: {
+    // DATETIME(6) on MySQL and MariaDB, set by `init` (see `createdAtColumn`).
+    createdAt: markDefaultColumn({
       type: DataTypes.DATE,
       allowNull: false,
       field: createdAtField,
       // The database's clock, as the original's now(); image sets write the exact time.
       defaultValue: literal('CURRENT_TIMESTAMP'),
-    },
+    }),
   };
 }
 
@@ -293,6 +296,15 @@ Object.defineProperty(Image, 'init', {
   configurable: true,
   writable: true,
   value: function initImage(this: ModelStatic<Image>, attributes: object, options: object) {
+    const dialect = (options as { sequelize?: Sequelize }).sequelize?.getDialect();
+    const columns = attributes as Record<string, unknown>;
+    const createdAt = columns.createdAt;
+    if (dialect !== undefined && typeof createdAt === 'object' && createdAt !== null) {
+      attributes = {
+        ...columns,
+        createdAt: createdAtColumn(createdAt as ModelAttributeColumnOptions, dialect),
+      };
+    }
     const model = (modelInit as (this: unknown, a: object, o: object) => ModelStatic<Image>).call(
       this,
       attributes,
@@ -302,6 +314,7 @@ Object.defineProperty(Image, 'init', {
     installCreatedAtHooks(model);
     // So that `sequelize.sync()` creates the staged-file journal with the image tables.
     stagedJournalModel(model.sequelize!);
+    keyLockModel(model.sequelize!); // MySQL and MariaDB only
     return model;
   },
 });

@@ -9,7 +9,7 @@ import type { Model, ModelStatic, Sequelize, Transaction, WhereOptions } from 's
 import { OrphanFileWarning } from '../errors.js';
 import type { ImageKey } from '../stores/keys.js';
 import type { Store } from '../stores/store.js';
-import { inLockingTransaction, underKeyLock } from './file-locks.js';
+import { inLockingTransaction, locksOutliveSavepoints, underKeyLock } from './file-locks.js';
 import {
   deleteTokens,
   findToken,
@@ -86,6 +86,10 @@ export type Settlement =
  */
 export async function settle(sequelize: Sequelize, items: readonly Settlement[]): Promise<void> {
   if (items.length === 0) return;
+  if (locksOutliveSavepoints(sequelize)) {
+    await settleKeyByKey(sequelize, items);
+    return;
+  }
   const done = new Set<Settlement>();
   try {
     await inLockingTransaction(sequelize, async (transaction) => {
@@ -114,6 +118,33 @@ export async function settle(sequelize: Sequelize, items: readonly Settlement[])
     // a committed one.
     for (const item of items) if (!done.has(item)) reportUnsettled(item, error);
   }
+}
+
+/**
+ * {@link settle} where a key's lock lasts until its transaction ends (MySQL, MariaDB): one
+ * transaction per key, so no key's lock is held while waiting for another's, then the journal
+ * rows in a last transaction of their own.
+ */
+async function settleKeyByKey(sequelize: Sequelize, items: readonly Settlement[]): Promise<void> {
+  const finished: string[] = [];
+  for (const item of items) {
+    try {
+      finished.push(
+        ...(await inLockingTransaction(sequelize, (transaction) =>
+          underKeyLock(sequelize, transaction, item.key, () =>
+            settleOne(sequelize, item, transaction),
+          ),
+        )),
+      );
+    } catch (error) {
+      reportUnsettled(item, error);
+    }
+  }
+  if (finished.length === 0) return;
+  // The files are settled already: journal rows left behind are taken for done by recovery.
+  await inLockingTransaction(sequelize, (transaction) =>
+    deleteTokens(sequelize, finished, transaction),
+  ).catch(() => undefined);
 }
 
 /** Settles one key under its lock; resolves the journal tokens that are done with. */

@@ -22,6 +22,7 @@ import {
 } from 'sequelize';
 import { JournalTableMissingError } from '../errors.js';
 import type { ImageKey } from '../stores/keys.js';
+import { keyLockModel } from './file-locks.js';
 
 /** The journal's table. */
 export const STAGED_JOURNAL_TABLE = 'imageattach_staged_file';
@@ -65,8 +66,8 @@ export function stagedJournalModel(sequelize: Sequelize): JournalModel {
 }
 
 /**
- * Creates the library's own tables when they are missing (today the staged-file journal,
- * `imageattach_staged_file`); safe to run at every start-up. `sequelize.sync()` creates them
+ * Creates the library's own tables when they are missing (the staged-file journal,
+ * `imageattach_staged_file`, and on MySQL and MariaDB the key locks, `imageattach_key_lock`); safe to run at every start-up. `sequelize.sync()` creates them
  * too; applications whose tables exist already (those of SQLAlchemy-ImageAttach included) call
  * this once when upgrading.
  *
@@ -75,6 +76,7 @@ export function stagedJournalModel(sequelize: Sequelize): JournalModel {
  */
 export async function createImageAttachTables(sequelize: Sequelize): Promise<void> {
   await stagedJournalModel(sequelize).sync();
+  await keyLockModel(sequelize)?.sync();
   verified.add(sequelize);
 }
 

@@ -175,10 +175,17 @@ describe.each(databaseKinds())('created_at on $name', (kind) => {
     await dir?.remove();
   });
 
+  /** `ownerId` quoted for the dialect (MySQL quotes names with backticks). */
+  const ownerIdColumn = kind.name === 'mysql' ? '`ownerId`' : '"ownerId"';
+
   /** The column as the database holds it, as text. */
   async function storedText(ownerId: number, width: number): Promise<string> {
+    const text =
+      kind.name === 'mysql'
+        ? "DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f')" // the session's time zone is UTC
+        : 'CAST(created_at AS TEXT)';
     const [row] = await db.sequelize.query<{ text: string }>(
-      'SELECT CAST(created_at AS TEXT) AS text FROM owner_picture WHERE "ownerId" = ? AND width = ?',
+      `SELECT ${text} AS text FROM owner_picture WHERE ${ownerIdColumn} = ? AND width = ?`,
       { type: QueryTypes.SELECT, replacements: [ownerId, width] },
     );
     return row!.text;
@@ -260,14 +267,21 @@ describe.each(databaseKinds())('created_at on $name', (kind) => {
             ['2017-10-10 12:34:56.789012', 11, '20171010123456789012'], // SQLAlchemy
             ['2017-10-10 12:34:56.781 +00:00', 12, '20171010123456781000'], // Sequelize
           ]
-        : [
-            ['2017-10-10 12:34:56+00', 10, '20171010123456000000'],
-            ['2017-10-10 12:34:56.789012+00', 11, '20171010123456789012'],
-            ['2017-10-10 21:34:56.000001+09', 12, '20171010123456000001'],
-          ];
+        : kind.name === 'mysql'
+          ? [
+              ['2017-10-10 12:34:56', 10, '20171010123456000000'], // the original's DATETIME
+              ['2017-10-10 12:34:56.789012', 11, '20171010123456789012'],
+              // A seventh digit: MySQL rounds it, MariaDB truncates it; here both give 000001.
+              ['2017-10-10 12:34:56.0000014', 12, '20171010123456000001'],
+            ]
+          : [
+              ['2017-10-10 12:34:56+00', 10, '20171010123456000000'],
+              ['2017-10-10 12:34:56.789012+00', 11, '20171010123456789012'],
+              ['2017-10-10 21:34:56.000001+09', 12, '20171010123456000001'],
+            ];
     for (const [text, width] of forms) {
       await db.sequelize.query(
-        'INSERT INTO owner_picture ("ownerId", width, height, mimetype, original, created_at) ' +
+        `INSERT INTO owner_picture (${ownerIdColumn}, width, height, mimetype, original, created_at) ` +
           'VALUES (?, ?, 1, ?, ?, ?)',
         { replacements: [owner.id, width, 'image/png', width === 10, text] },
       );
@@ -293,10 +307,18 @@ describe.each(databaseKinds())('created_at on $name', (kind) => {
   test('the table has a database-side default for rows others insert', async () => {
     const owner = await models.Owner.create();
     await db.sequelize.query(
-      'INSERT INTO owner_picture ("ownerId", width, height, mimetype, original) VALUES (?, 3, 3, ?, ?)',
+      `INSERT INTO owner_picture (${ownerIdColumn}, width, height, mimetype, original) VALUES (?, 3, 3, ?, ?)`,
       { replacements: [owner.id, 'image/png', true] },
     );
     const image = (await owner.picture.original({ store }))!;
     expect(Math.abs(image.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    if (kind.name === 'mysql') {
+      // DATETIME(6): a plain DATETIME would drop the fraction.
+      const [column] = await db.sequelize.query<{ type: string }>(
+        "SELECT COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'owner_picture' AND COLUMN_NAME = 'created_at'",
+        { type: QueryTypes.SELECT },
+      );
+      expect(column!.type).toBe('datetime(6)');
+    }
   });
 });

@@ -9,7 +9,7 @@
  * a row, within one second, on a table whose `created_at` keeps whole seconds.
  *
  * Environment: CRASH_SEED, CRASH_STORE (folder), CRASH_LOG (file), CRASH_KILL_AT (step, 0 for
- * never), and CRASH_SQLITE (file) or CRASH_PG_URL + CRASH_PG_SCHEMA.
+ * never), and CRASH_SQLITE (file), CRASH_PG_URL + CRASH_PG_SCHEMA or CRASH_MYSQL_URL.
  */
 import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -88,6 +88,9 @@ function openDatabase(): Sequelize {
       storage: env('CRASH_SQLITE'),
       logging: false,
     });
+  }
+  if (env('CRASH_MYSQL_URL') !== '') {
+    return new Sequelize(env('CRASH_MYSQL_URL'), { logging: false, pool: { max: 3 } });
   }
   return new Sequelize(env('CRASH_PG_URL'), {
     logging: false,

@@ -9,7 +9,7 @@
  *
  * Environment: SS_KILL (`before-commit`, `after-commit`, `after-move`, `before-journal-delete`,
  * `after-return`), SS_USER, SS_STORE (folder), SS_LOG (file), and SS_SQLITE (file) or
- * SS_PG_URL + SS_PG_SCHEMA.
+ * SS_PG_URL + SS_PG_SCHEMA, or SS_MYSQL_URL.
  */
 import { appendFileSync } from 'node:fs';
 import { Sequelize, type Transaction } from 'sequelize';
@@ -35,6 +35,9 @@ function openDatabase(): Sequelize {
       logging: false,
       retry: { max: 50, match: [/SQLITE_BUSY/] },
     });
+  }
+  if (env('SS_MYSQL_URL') !== '') {
+    return new Sequelize(env('SS_MYSQL_URL'), { logging: false, pool: { max: 3 } });
   }
   return new Sequelize(env('SS_PG_URL'), {
     logging: false,

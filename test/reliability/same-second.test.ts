@@ -93,11 +93,42 @@ async function postgres(url: string): Promise<Database> {
   };
 }
 
+/** MySQL/MariaDB: a database of its own; settled() as in crash.test.ts. */
+async function mysql(url: string): Promise<Database> {
+  const name = `same_second_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new Sequelize(url, { logging: false });
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  const sequelize = new Sequelize(own.toString(), { logging: false });
+  return {
+    sequelize,
+    env: { SS_MYSQL_URL: own.toString() },
+    async settled() {
+      for (let i = 0; i < 200; i += 1) {
+        const [rows] = await sequelize.query(
+          'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST ' +
+            "WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'",
+        );
+        if (Number((rows as { n: number | string }[])[0]?.n) === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error("the killed worker's database sessions did not end within 10 s");
+    },
+    async close() {
+      await sequelize.close();
+      await admin.query(`DROP DATABASE \`${name}\``);
+      await admin.close();
+    },
+  };
+}
+
 const kinds = [
   { name: 'sqlite', open: sqlite },
   ...(process.env.DATABASE_URL
     ? [{ name: 'postgres', open: () => postgres(process.env.DATABASE_URL!) }]
     : []),
+  ...(process.env.MYSQL_URL ? [{ name: 'mysql', open: () => mysql(process.env.MYSQL_URL!) }] : []),
 ];
 
 function runChild(env: Record<string, string>) {

@@ -1,7 +1,8 @@
 /**
  * The databases the model tests run against: SQLite always, PostgreSQL when DATABASE_URL is
- * set. Each test file gets a PostgreSQL database of its own, created on the server of
- * DATABASE_URL and dropped by `close()`. (Not a schema: Sequelize 6's catalog queries behind
+ * set, MySQL/MariaDB when MYSQL_URL is set. Each test file gets a PostgreSQL (or MySQL)
+ * database of its own, created on the server of DATABASE_URL (MYSQL_URL) and dropped by
+ * `close()`. (Not a schema: Sequelize 6's catalog queries behind
  * `sync()` look tables up by name in every schema, so parallel files would trip over each
  * other's tables.)
  */
@@ -12,7 +13,7 @@ import { makeTempDir } from './temp-dir.js';
 
 export interface TestDatabase {
   readonly sequelize: Sequelize;
-  readonly dialect: 'sqlite' | 'postgres';
+  readonly dialect: 'sqlite' | 'postgres' | 'mysql';
   /** Empties the database and creates the tables of every model defined so far. */
   reset(): Promise<void>;
   /** Closes the connections and removes the schema or the SQLite file. */
@@ -20,7 +21,7 @@ export interface TestDatabase {
 }
 
 export interface DatabaseKind {
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: 'sqlite' | 'postgres' | 'mysql';
   open(): Promise<TestDatabase>;
 }
 
@@ -66,10 +67,33 @@ async function openPostgres(url: string): Promise<TestDatabase> {
   };
 }
 
-/** SQLite, and PostgreSQL when DATABASE_URL is set. */
+async function openMysql(url: string): Promise<TestDatabase> {
+  const name = `imageattach_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new Sequelize(url, { logging: false });
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  const sequelize = new Sequelize(own.toString(), { logging: false, pool: { max: 5 } });
+  return {
+    sequelize,
+    dialect: 'mysql',
+    reset: async () => {
+      await sequelize.sync({ force: true });
+    },
+    close: async () => {
+      await sequelize.close();
+      await admin.query(`DROP DATABASE \`${name}\``);
+      await admin.close();
+    },
+  };
+}
+
+/** SQLite, PostgreSQL when DATABASE_URL is set, and MySQL/MariaDB when MYSQL_URL is set. */
 export function databaseKinds(): DatabaseKind[] {
   const kinds: DatabaseKind[] = [{ name: 'sqlite', open: openSqlite }];
   const url = process.env.DATABASE_URL;
   if (url) kinds.push({ name: 'postgres', open: () => openPostgres(url) });
+  const mysqlUrl = process.env.MYSQL_URL;
+  if (mysqlUrl) kinds.push({ name: 'mysql', open: () => openMysql(mysqlUrl) });
   return kinds;
 }

@@ -4,7 +4,8 @@
  * (the server rounds every value to the second). On SQLite it is a `DATETIME` defaulting to
  * `CURRENT_TIMESTAMP`, which writes `YYYY-MM-DD HH:MM:SS`; Sequelize writes milliseconds, so an
  * insert trigger cuts what it writes to the same whole seconds, as MySQL's and MariaDB's
- * `DATETIME` do. No column is added: the library's staged-file journal is a table of its own.
+ * `DATETIME` do. On MySQL and MariaDB it is that plain `DATETIME` (no fraction) with
+ * `CURRENT_TIMESTAMP` as default, in InnoDB. No column is added: the library's staged-file journal is a table of its own.
  */
 import type { Sequelize } from 'sequelize';
 
@@ -20,6 +21,18 @@ export async function useOriginalPictureTable(sequelize: Sequelize): Promise<voi
       original boolean NOT NULL,
       created_at timestamp(0) with time zone NOT NULL DEFAULT now(),
       PRIMARY KEY ("userId", width, height))`);
+    return;
+  }
+  if (sequelize.getDialect() === 'mysql' || sequelize.getDialect() === 'mariadb') {
+    await sequelize.query(`CREATE TABLE user_picture (
+      userId integer NOT NULL,
+      width integer NOT NULL,
+      height integer NOT NULL,
+      mimetype varchar(255) NOT NULL,
+      original boolean NOT NULL,
+      created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+      PRIMARY KEY (userId, width, height),
+      FOREIGN KEY (userId) REFERENCES users (id) ON DELETE CASCADE) ENGINE=InnoDB`);
     return;
   }
   await sequelize.query(`CREATE TABLE user_picture (
@@ -41,7 +54,9 @@ export async function storedCreatedAt(sequelize: Sequelize, userId: number): Pro
   const [rows] = await sequelize.query(
     sequelize.getDialect() === 'postgres'
       ? `SELECT created_at::text AS t FROM user_picture WHERE "userId" = ${Number(userId)}`
-      : `SELECT created_at AS t FROM user_picture WHERE "userId" = ${Number(userId)}`,
+      : sequelize.getDialect() === 'mysql'
+        ? `SELECT CAST(created_at AS CHAR) AS t FROM user_picture WHERE userId = ${Number(userId)}`
+        : `SELECT created_at AS t FROM user_picture WHERE "userId" = ${Number(userId)}`,
   );
   return (rows as { t: string }[]).map((row) => row.t);
 }

@@ -2,7 +2,13 @@
  * Follows one migration run for observers that come and go (the admin router's JSON and
  * Server-Sent Events): its state, its counters and its failures, as plain JSON.
  */
-import { ImageAttachError, MigrationError, type MigrationImageError } from '../errors.js';
+import {
+  ImageAttachError,
+  InternalError,
+  MigrationError,
+  type ImageAttachErrorCode,
+  type MigrationImageError,
+} from '../errors.js';
 import type { ImageLike } from '../stores/store.js';
 import type { MigrationPlan } from './plan.js';
 
@@ -139,7 +145,10 @@ function failureJson(error: MigrationImageError): MigrationFailureJson {
 }
 
 /** Our errors show their code and message; anything else stays internal. */
-function errorJson(error: unknown): { code: string; message: string } {
-  if (error instanceof ImageAttachError) return { code: error.code, message: error.message };
-  return { code: 'E_INTERNAL', message: 'The store failed; see the server log.' };
+function errorJson(error: unknown): { code: ImageAttachErrorCode; message: string } {
+  const shown =
+    error instanceof ImageAttachError
+      ? error
+      : new InternalError('The store failed; see the server log.');
+  return { code: shown.code, message: shown.message };
 }

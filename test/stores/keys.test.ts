@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXTENSIONS, extensionFor } from '../../src/index.js';
+import { extensionFor } from '../../src/index.js';
+import { EXTENSIONS } from '../../src/stores/keys.js';
 import {
   fileSystemSegments,
   floorDiv,

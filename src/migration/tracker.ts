@@ -42,7 +42,7 @@ export interface MigrationStatusJson {
   bytes: number;
   startedAt: string;
   endedAt: string | null;
-  /** The first {@link MAX_LISTED_FAILURES} failures; `failed` has the count. */
+  /** The first `MAX_LISTED_FAILURES` failures; `failed` has the count. */
   failures: MigrationFailureJson[];
   /** Why the run stopped, when it did not end by itself. */
   error: { code: string; message: string } | null;

@@ -17,7 +17,7 @@ const rows = new Map(
 );
 
 /** An instance of each class, built with arguments any of its constructors accepts. */
-function instanceOf(ErrorClass: new (...args: never[]) => errors.ImageAttachError) {
+function instanceOf(ErrorClass: ErrorClass) {
   for (const args of [
     [[], [], []],
     ['x', 'x', 'x'],
@@ -31,10 +31,11 @@ function instanceOf(ErrorClass: new (...args: never[]) => errors.ImageAttachErro
   throw new Error(`cannot build ${ErrorClass.name}`);
 }
 
-const classes = Object.entries(errors).filter(
-  (entry): entry is [string, new (...args: never[]) => errors.ImageAttachError] =>
-    typeof entry[1] === 'function' &&
-    (entry[1] === errors.ImageAttachError || entry[1].prototype instanceof errors.ImageAttachError),
+type ErrorClass = new (...args: never[]) => errors.ImageAttachError;
+const classes = (Object.entries(errors) as [string, unknown][]).filter(
+  (entry): entry is [string, ErrorClass] =>
+    entry[1] === errors.ImageAttachError ||
+    (typeof entry[1] === 'function' && entry[1].prototype instanceof errors.ImageAttachError),
 );
 
 describe('the README table of errors', () => {

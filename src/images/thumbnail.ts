@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline as feed } from 'node:stream/promises';
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
-import { NotAnImageError } from '../errors.js';
+import { InvalidOptionError, NotAnImageError } from '../errors.js';
 import { describe } from '../stores/keys.js';
 import { DECODE_FAIL_ON } from './fail-on.js';
 
@@ -113,20 +113,25 @@ export function thumbnailDimensions(
   return { width, height };
 }
 
-/** Checks render options once; `TypeError`/`RangeError` naming the option. */
+/** Checks render options once; `InvalidOptionError` naming the option. */
 export function validateRenderOptions(options: ThumbnailRenderOptions): void {
   const { fit, format, quality } = options;
   if (fit !== undefined && !FITS.includes(fit)) {
-    throw new TypeError(`fit must be one of ${FITS.join(', ')}, not ${String(fit)}`);
+    throw new InvalidOptionError('fit', `must be one of ${FITS.join(', ')}, not ${String(fit)}`);
   }
   if (format !== undefined && !FORMATS.includes(format)) {
-    throw new TypeError(`format must be one of ${FORMATS.join(', ')}, not ${String(format)}`);
+    throw new InvalidOptionError(
+      'format',
+      `must be one of ${FORMATS.join(', ')}, not ${String(format)}`,
+    );
   }
   if (quality !== undefined) {
     if (typeof quality !== 'number' || !Number.isInteger(quality)) {
-      throw new TypeError(`quality must be an integer, not ${String(quality)}`);
+      throw new InvalidOptionError('quality', `must be an integer, not ${String(quality)}`);
     }
-    if (quality < 1 || quality > 100) throw new RangeError('quality must be from 1 to 100');
+    if (quality < 1 || quality > 100) {
+      throw new InvalidOptionError('quality', `must be from 1 to 100, not ${quality}`);
+    }
   }
 }
 

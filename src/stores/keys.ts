@@ -39,6 +39,20 @@ export function extensionFor(mimetype: string): string {
   return extension;
 }
 
+/**
+ * One file's identity in every layout, as one string: the extension, not the mimetype, names
+ * the file (`image/bmp` and `image/ms-bmp` are one file). gc matches files to rows by it, and
+ * PostgreSQL's advisory file locks hash it, so it must never change.
+ */
+export function fileIdentity(key: ImageKey): string {
+  return `${key.objectType}\0${BigInt(key.objectId)}\0${key.width}x${key.height}${extensionFor(key.mimetype)}`;
+}
+
+/** A key as people read it, in messages and warnings: `objectType/objectId/WxH mimetype`. */
+export function describeKey(key: ImageKey): string {
+  return `${key.objectType}/${key.objectId}/${key.width}x${key.height} ${key.mimetype}`;
+}
+
 /** Checks an object type: one path segment, so it can never move a key out of its folder. */
 export function assertObjectType(objectType: unknown): asserts objectType is string {
   if (typeof objectType !== 'string') {

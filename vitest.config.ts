@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // The type tests of test/types pin the public types; `vitest run` checks them with tsc.
+    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

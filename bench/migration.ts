@@ -16,7 +16,9 @@ import {
   ListObjectsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { defaultConcurrency, FileSystemStore, migrate, MigrationPlan } from '../src/index.js';
+import { FileSystemStore, migrate } from '../src/index.js';
+import { MigrationPlan } from '../src/migration/plan.js';
+import { defaultConcurrency } from '../src/migration/plan.js';
 import { S3Store } from '../src/s3.js';
 import { startS3rver } from '../test/support/s3rver.js';
 import { alternate, report, runStandalone, type Benchmark } from './harness.js';

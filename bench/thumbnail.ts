@@ -7,7 +7,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FileSystemStore, thumbnailDimensions } from '../src/index.js';
+import { FileSystemStore } from '../src/index.js';
+import { thumbnailDimensions } from '../src/images/thumbnail.js';
 import { alternate, report, runStandalone, type Benchmark } from './harness.js';
 import { noisyJpeg, tempFolder } from './support/inputs.js';
 import { Album, Photo, openDatabase } from './support/models.js';

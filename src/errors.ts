@@ -4,13 +4,65 @@
  * Argument mistakes are plain `TypeError`s and `RangeError`s, as in Node's own APIs.
  */
 
+import type { FailedImageKey, MigrationSummary } from './migration/types.js';
+
+/**
+ * Every `code` an {@link ImageAttachError} can carry. All are `E_*`, except
+ * {@link ImageNotFoundError}'s `ENOENT`, which follows Node's convention for a missing file.
+ */
+export type ImageAttachErrorCode =
+  | 'E_IMAGEATTACH'
+  | 'ENOENT'
+  | 'E_STORE'
+  | 'E_NO_STORE_CONTEXT'
+  | 'E_INVALID_OPTION'
+  | 'E_NO_HOST_URL'
+  | 'E_NOT_AN_IMAGE'
+  | 'E_INVALID_STORE_URL'
+  | 'E_MIGRATION_IMAGE'
+  | 'E_VERIFY_MISMATCH'
+  | 'E_MIGRATION_FAILED'
+  | 'E_MIGRATION_RUNNING'
+  | 'E_NO_ORIGINAL'
+  | 'E_NO_THUMBNAIL'
+  | 'E_NO_OBJECT_ID'
+  | 'E_ORPHAN_FILE'
+  | 'E_JOURNAL_TABLE_MISSING'
+  | 'E_UPLOAD'
+  | 'E_UPLOAD_MALFORMED'
+  | 'E_UPLOAD_MISSING_FILE'
+  | 'E_UPLOAD_UNEXPECTED_FILE'
+  | 'E_UPLOAD_FILE_TOO_LARGE'
+  | 'E_UPLOAD_TOO_MANY_FILES'
+  | 'E_UPLOAD_TOO_MANY_FIELDS'
+  | 'E_UPLOAD_FIELD_TOO_LARGE'
+  | 'E_IMAGE_TYPE_NOT_ALLOWED'
+  | 'E_IMAGE_TRUNCATED'
+  | 'E_IMAGE_UNDECODABLE'
+  | 'E_IMAGE_TOO_MANY_PIXELS'
+  | 'E_IMAGE_TOO_MANY_FRAMES'
+  | 'E_IMAGE_TOO_MUCH_WORK'
+  | 'E_IMAGE_DECODE_TIMEOUT'
+  | 'E_IMAGE_METADATA_TOO_LARGE'
+  | 'E_SVG_UNSAFE'
+  | 'E_QUEUE_FULL'
+  | 'E_ATTACH_TARGET_NOT_FOUND'
+  | 'E_DATABASE_BUSY'
+  | 'E_DEFERRED_TRANSACTION'
+  | 'E_MISSING_DEPENDENCY'
+  | 'E_FORBIDDEN'
+  | 'E_UNSUPPORTED_MEDIA_TYPE'
+  | 'E_INVALID_BODY'
+  | 'E_NO_MIGRATION'
+  | 'E_INTERNAL';
+
 export interface ImageAttachErrorOptions {
   cause?: unknown;
 }
 
 /** Base class of the library's errors. Match on `code`, never on `message`. */
 export class ImageAttachError extends Error {
-  readonly code: string = 'E_IMAGEATTACH';
+  readonly code: ImageAttachErrorCode = 'E_IMAGEATTACH';
   /** The HTTP status this failure maps to when it ends a request. */
   readonly status: number = 500;
 
@@ -105,16 +157,6 @@ export class InvalidStoreUrlError extends ImageAttachError {
   }
 }
 
-/** The key of an image a migration failed on, without the model instance. */
-export interface FailedImageKey {
-  objectType: string;
-  objectId: bigint;
-  width: number;
-  height: number;
-  mimetype: string;
-  original: boolean;
-}
-
 /** One image could not be migrated; `cause` says why (e.g. `ImageNotFoundError`). */
 export class MigrationImageError extends ImageAttachError {
   override readonly code = 'E_MIGRATION_IMAGE';
@@ -144,19 +186,6 @@ export class VerificationError extends ImageAttachError {
   ) {
     super(`The copy's ${check} is ${actual}, expected ${expected}.`);
   }
-}
-
-/** The counts of a migration run. */
-export interface MigrationSummary {
-  /** The number of images counted before the run. */
-  total: number;
-  /** Images finished: migrated, skipped and failed. */
-  done: number;
-  migrated: number;
-  skipped: number;
-  failed: number;
-  /** Bytes copied (or, in a dry run, that would be copied). */
-  bytes: number;
 }
 
 /** A migration ended with failed images; `failures` has one error per image, with its cause. */
@@ -261,7 +290,7 @@ export interface UploadErrorOptions extends ImageAttachErrorOptions {
  * `{ error: { code, message, field } }`.
  */
 export class UploadError extends ImageAttachError {
-  override readonly code: string = 'E_UPLOAD';
+  override readonly code: ImageAttachErrorCode = 'E_UPLOAD';
   override readonly status: number = 400;
   /** The form field the failure concerns, when there is one. */
   readonly field: string | undefined;
@@ -516,4 +545,36 @@ export class MissingDependencyError extends ImageAttachError {
   get command(): string {
     return `npm install ${this.packages.join(' ')}`;
   }
+}
+
+/** The migration router's `authorize` refused the request. */
+export class ForbiddenError extends ImageAttachError {
+  override readonly code = 'E_FORBIDDEN';
+  override readonly status = 403;
+}
+
+/** A request body was not sent as the media type the route accepts (`application/json`). */
+export class UnsupportedMediaTypeError extends ImageAttachError {
+  override readonly code = 'E_UNSUPPORTED_MEDIA_TYPE';
+  override readonly status = 415;
+}
+
+/** A request body is not what the route accepts; the message names the wrong member. */
+export class InvalidBodyError extends ImageAttachError {
+  override readonly code = 'E_INVALID_BODY';
+  override readonly status = 400;
+}
+
+/** The migration router was asked to cancel, and no migration is running. */
+export class NoMigrationError extends ImageAttachError {
+  override readonly code = 'E_NO_MIGRATION';
+  override readonly status = 409;
+}
+
+/**
+ * A failure that is not the library's own (a store's SDK, the file system), shown to a client
+ * without its details, which stay in the server log.
+ */
+export class InternalError extends ImageAttachError {
+  override readonly code = 'E_INTERNAL';
 }

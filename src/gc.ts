@@ -22,7 +22,7 @@ import { deleteFinishedJournalRow } from './models/recover.js';
 import { parseStagingKey, STAGED_PREFIX } from './models/staged-files.js';
 import { allTokens, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
 import { ensureSqliteSetUp } from './models/sqlite-setup.js';
-import { extensionFor, type ImageKey } from './stores/keys.js';
+import { fileIdentity, type ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
 
 export interface GcOptions {
@@ -113,7 +113,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     files += 1;
     if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) staged.push(file);
     else if (file.temporary) temporary.push(file);
-    else byIdentity.set(identityOf(file.key), file);
+    else byIdentity.set(fileIdentity(file.key), file);
   }
 
   const report: GcReport = {
@@ -134,7 +134,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
       report.rows += 1;
       const image = describeRow(model, row);
       // What is left in the map once every row has taken its file is what no row owns.
-      if (byIdentity.delete(identityOf(image))) continue;
+      if (byIdentity.delete(fileIdentity(image))) continue;
       const state = await check(store, image);
       if (state === 'missing') report.missing.push(image);
       else if (state !== 'present') report.unknown.push({ image, error: state.error });
@@ -237,14 +237,6 @@ function describeRow(model: ModelStatic<Image>, row: Image): GcImage {
     mimetype: row.mimetype,
     original: row.original,
   };
-}
-
-/**
- * One file's identity in every layout: the extension, not the mimetype, names the file
- * (`image/bmp` and `image/ms-bmp` are one file).
- */
-export function identityOf(key: ImageKey): string {
-  return `${key.objectType}\0${BigInt(key.objectId)}\0${key.width}x${key.height}${extensionFor(key.mimetype)}`;
 }
 
 type Checked = 'present' | 'missing' | { error: unknown };

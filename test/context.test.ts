@@ -1,15 +1,7 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  ContextError,
-  currentStore,
-  getCurrentStore,
-  popStoreContext,
-  pushStoreContext,
-  resolveStore,
-  storeContext,
-  type Store,
-} from '../src/index.js';
+import { ContextError, getCurrentStore, storeContext, type Store } from '../src/index.js';
+import { currentStore, popStoreContext, pushStoreContext, resolveStore } from '../src/context.js';
 import { readAll } from './stores/conformance.js';
 import { MemoryStore } from './support/memory-store.js';
 

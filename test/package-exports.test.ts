@@ -97,18 +97,10 @@ describe('package.json exports and the build', () => {
     for (const name of [
       'Store',
       'FileSystemStore',
-      'BaseFileSystemStore',
       'HttpExposedFileSystemStore',
       'serveImages',
       'storeContext',
       'getCurrentStore',
-      'currentStore',
-      'pushStoreContext',
-      'popStoreContext',
-      'resolveStore',
-      'assertStore',
-      'cacheBuster',
-      'EXTENSIONS',
       'extensionFor',
       'ImageAttachError',
       'ImageNotFoundError',
@@ -119,6 +111,27 @@ describe('package.json exports and the build', () => {
     ]) {
       expect(core[name], name).toBeDefined();
     }
+    // Internals are imported by path in the repository, never from the package.
+    for (const name of [
+      'BaseFileSystemStore',
+      'BaseImageSet',
+      'cacheBuster',
+      'chainSources',
+      'modelImageSource',
+      'imageModelsOf',
+      'machineConcurrency',
+      'defaultConcurrency',
+      'sniffImageType',
+      'findSvgProblem',
+      'thumbnailDimensions',
+      'pushStoreContext',
+      'popStoreContext',
+      'resolveStore',
+      'EXTENSIONS',
+    ]) {
+      expect(core[name], name).toBeUndefined();
+    }
+    expect(Object.keys(core).length, 'a narrow API').toBeLessThanOrEqual(60);
     expect(core.default, 'no default export').toBeUndefined();
     const { FileSystemStore } = core as {
       FileSystemStore: new (options: { path: string; baseUrl: string }) => {

@@ -3,7 +3,8 @@
  * how many bytes they take. Used by the admin page, and before switching to another store.
  */
 import type { Sequelize } from 'sequelize';
-import { imageModelsOf, type Image, type Store } from '../../src/index.js';
+import { type Image, type Store } from '../../src/index.js';
+import { imageModelsOf } from '../../src/migration/migrate.js';
 
 export interface StoreStats {
   /** Image rows in the database (originals and thumbnails). */

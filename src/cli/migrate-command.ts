@@ -8,10 +8,9 @@ import {
   InvalidStoreUrlError,
   MigrationError,
   type MigrationImageError,
-  type MigrationSummary,
 } from '../errors.js';
 import { imageModelsOf, migrate } from '../migration/migrate.js';
-import type { MigrationReport } from '../migration/types.js';
+import type { MigrationReport, MigrationSummary } from '../migration/types.js';
 import { storeFromUrl } from '../store-url.js';
 import type { Store } from '../stores/store.js';
 import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';

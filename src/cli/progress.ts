@@ -2,7 +2,7 @@
  * Progress output: a bar redrawn in place on a terminal, plain lines (at most one a second)
  * anywhere else, such as a log file or CI.
  */
-import type { MigrationSummary } from '../errors.js';
+import type { MigrationSummary } from '../migration/types.js';
 
 export interface ProgressStream {
   write(text: string): unknown;

@@ -3,6 +3,7 @@
  * their bytes, never from the client's content type or file name, and formats outside the
  * allow-list are refused before any decoder sees them.
  */
+import { mimetypeOfFormat as mimetypeOf } from './formats.js';
 
 /** The formats an upload may be, by the names the options use. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'svg';
@@ -17,25 +18,9 @@ export interface SniffedType {
 /** Bytes enough for every signature below, and for an SVG's prologue and comments. */
 export const SNIFF_BYTES = 4096;
 
-const MIMETYPES: Readonly<Record<SniffedType['format'], string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  svg: 'image/svg+xml',
-  heic: 'image/heic',
-  tiff: 'image/tiff',
-  bmp: 'image/bmp',
-  ico: 'image/vnd.microsoft.icon',
-  jxl: 'image/jxl',
-  jp2: 'image/jp2',
-  pdf: 'application/pdf',
-};
-
 /** The mimetype of an allow-listed format. */
 export function mimetypeOfFormat(format: SniffedType['format']): string {
-  return MIMETYPES[format];
+  return mimetypeOf(format);
 }
 
 /**
@@ -45,7 +30,7 @@ export function mimetypeOfFormat(format: SniffedType['format']): string {
  */
 export function sniffImageType(head: Uint8Array): SniffedType | undefined {
   const format = sniffFormat(head);
-  return format === undefined ? undefined : { format, mimetype: MIMETYPES[format] };
+  return format === undefined ? undefined : { format, mimetype: mimetypeOf(format) };
 }
 
 function sniffFormat(head: Uint8Array): SniffedType['format'] | undefined {

@@ -4,6 +4,7 @@
  */
 import sharp, { type Metadata } from 'sharp';
 import { NotAnImageError } from '../errors.js';
+import { MIMETYPE_OF_SHARP_FORMAT } from './formats.js';
 
 export interface ImageInfo {
   /** The mimetype the bytes show, e.g. `image/jpeg`; `image/x-…` types lose their `x-`. */
@@ -20,19 +21,6 @@ export interface ImageInfo {
   pages: number;
   hasAlpha: boolean;
 }
-
-/** Mimetypes by sharp format, where sharp's `mediaType` is missing or ambiguous. */
-const MIMETYPES: Readonly<Record<string, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  svg: 'image/svg+xml',
-  tiff: 'image/tiff',
-  jp2k: 'image/jp2',
-  jxl: 'image/jxl',
-  pdf: 'application/pdf',
-};
 
 /**
  * Reads type, displayed size, orientation and frame count from an image's header.
@@ -72,7 +60,7 @@ function mimetypeOf(metadata: Metadata): string | undefined {
   if (metadata.format === 'heif') {
     return metadata.compression === 'av1' ? 'image/avif' : 'image/heic';
   }
-  const mimetype = MIMETYPES[metadata.format];
+  const mimetype = MIMETYPE_OF_SHARP_FORMAT.get(metadata.format);
   if (mimetype !== undefined) return mimetype;
   const mediaType = (metadata as { mediaType?: unknown }).mediaType;
   return typeof mediaType === 'string' ? normalizeMimetype(mediaType) : undefined;

@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline as feed } from 'node:stream/promises';
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
-import { NotAnImageError } from '../errors.js';
+import { InvalidOptionError, NotAnImageError } from '../errors.js';
 import { describe } from '../stores/keys.js';
 import { DECODE_FAIL_ON } from './fail-on.js';
+import { mimetypeOfFormat, WRITABLE_FORMATS, writableFormatOf } from './formats.js';
 
 /** Exactly one of `width`, `height` or `ratio`. */
 export type ThumbnailSize =
@@ -33,25 +34,7 @@ export interface ThumbnailRenderOptions {
 }
 
 const FITS: readonly ThumbnailFit[] = ['fill', 'cover', 'contain', 'inside'];
-const FORMATS: readonly ThumbnailFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'];
-
-const FORMAT_OF_MIMETYPE: Readonly<Record<string, ThumbnailFormat>> = {
-  'image/jpeg': 'jpeg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/avif': 'avif',
-  'image/gif': 'gif',
-  'image/tiff': 'tiff',
-};
-
-const MIMETYPE_OF_FORMAT: Readonly<Record<ThumbnailFormat, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-};
+const FORMATS = WRITABLE_FORMATS as readonly ThumbnailFormat[];
 
 /** Checks a size request: `TypeError` for the wrong shape or type, `RangeError` for values. */
 export function validateThumbnailSize(size: unknown): asserts size is ThumbnailSize {
@@ -113,26 +96,31 @@ export function thumbnailDimensions(
   return { width, height };
 }
 
-/** Checks render options once; `TypeError`/`RangeError` naming the option. */
+/** Checks render options once; `InvalidOptionError` naming the option. */
 export function validateRenderOptions(options: ThumbnailRenderOptions): void {
   const { fit, format, quality } = options;
   if (fit !== undefined && !FITS.includes(fit)) {
-    throw new TypeError(`fit must be one of ${FITS.join(', ')}, not ${String(fit)}`);
+    throw new InvalidOptionError('fit', `must be one of ${FITS.join(', ')}, not ${String(fit)}`);
   }
   if (format !== undefined && !FORMATS.includes(format)) {
-    throw new TypeError(`format must be one of ${FORMATS.join(', ')}, not ${String(format)}`);
+    throw new InvalidOptionError(
+      'format',
+      `must be one of ${FORMATS.join(', ')}, not ${String(format)}`,
+    );
   }
   if (quality !== undefined) {
     if (typeof quality !== 'number' || !Number.isInteger(quality)) {
-      throw new TypeError(`quality must be an integer, not ${String(quality)}`);
+      throw new InvalidOptionError('quality', `must be an integer, not ${String(quality)}`);
     }
-    if (quality < 1 || quality > 100) throw new RangeError('quality must be from 1 to 100');
+    if (quality < 1 || quality > 100) {
+      throw new InvalidOptionError('quality', `must be from 1 to 100, not ${quality}`);
+    }
   }
 }
 
 /** The format a thumbnail of `mimetype` is written in: the same, else PNG (SVG, PDF, …). */
 export function thumbnailFormat(mimetype: string, format?: ThumbnailFormat): ThumbnailFormat {
-  return format ?? FORMAT_OF_MIMETYPE[mimetype] ?? 'png';
+  return format ?? (writableFormatOf(mimetype) as ThumbnailFormat | undefined) ?? 'png';
 }
 
 export interface RenderedThumbnail {
@@ -206,7 +194,7 @@ export class DecodedImage {
     );
     try {
       const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height, mimetype: MIMETYPE_OF_FORMAT[format] };
+      return { data, width: info.width, height: info.height, mimetype: mimetypeOfFormat(format) };
     } catch (error) {
       throw new NotAnImageError('The thumbnail could not be made.', { cause: error });
     }
@@ -260,7 +248,7 @@ export async function renderThumbnail(
       pipeline.toBuffer({ resolveWithObject: true }),
       fed.done,
     ]);
-    return { data, width: info.width, height: info.height, mimetype: MIMETYPE_OF_FORMAT[format] };
+    return { data, width: info.width, height: info.height, mimetype: mimetypeOfFormat(format) };
   } catch (error) {
     if (fed.failed(error)) throw error;
     throw new NotAnImageError('The thumbnail could not be made from the original.', {

@@ -4,7 +4,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sequelize } from 'sequelize';
-import { InvalidOptionError, MigrationRunningError } from '../errors.js';
+import {
+  ForbiddenError,
+  type ImageAttachError,
+  InvalidBodyError,
+  InvalidOptionError,
+  MigrationRunningError,
+  NoMigrationError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
 import { migrate } from '../migration/migrate.js';
 import {
   MigrationTracker,
@@ -78,14 +86,14 @@ export function migrationRouter(options: MigrationRouterOptions): Middleware {
       .then(() => authorize(req))
       .then(async (allowed) => {
         if (allowed !== true) {
-          sendError(res, 403, 'E_FORBIDDEN', 'You may not manage image migrations.');
+          sendError(res, new ForbiddenError('You may not manage image migrations.'));
           return;
         }
         if (route === 'GET /')
           sendJson(res, 200, { stores: Object.keys(stores), migration: current?.status() ?? null });
         else if (route === 'GET /events') streamEvents(req, res, interval);
         else if (!isJson(req))
-          sendError(res, 415, 'E_UNSUPPORTED_MEDIA_TYPE', 'Send application/json.');
+          sendError(res, new UnsupportedMediaTypeError('Send application/json.'));
         else if (route === 'POST /cancel') cancel(res);
         else start(res, await readBody(req), sequelize, stores);
       })
@@ -101,14 +109,14 @@ function start(
 ): void {
   const parsed = parseStart(body, stores);
   if (typeof parsed === 'string') {
-    sendError(res, 400, 'E_INVALID_BODY', parsed);
+    sendError(res, new InvalidBodyError(parsed));
     return;
   }
   if (current?.running === true) {
-    const error = new MigrationRunningError(
-      'A migration is running; cancel it or wait for its end.',
+    sendError(
+      res,
+      new MigrationRunningError('A migration is running; cancel it or wait for its end.'),
     );
-    sendError(res, error.status, error.code, error.message);
     return;
   }
   const { from, to, ...migrationOptions } = parsed;
@@ -128,7 +136,7 @@ function start(
 
 function cancel(res: ServerResponse): void {
   if (current?.running !== true) {
-    sendError(res, 409, 'E_NO_MIGRATION', 'No migration is running.');
+    sendError(res, new NoMigrationError('No migration is running.'));
     return;
   }
   current.cancel();
@@ -288,6 +296,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+function sendError(res: ServerResponse, error: ImageAttachError): void {
+  sendJson(res, error.status, { error: { code: error.code, message: error.message } });
 }

@@ -5,6 +5,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ImageNotFoundError, VerificationError } from '../errors.js';
 import type { ImageLike, Store } from '../stores/store.js';
+import { describeKey } from '../stores/keys.js';
 
 export interface CopySettings {
   verify: 'none' | 'size' | 'checksum';
@@ -35,7 +36,7 @@ export async function copyImage(
   signal.throwIfAborted();
   if (settings.dryRun) {
     const size = await sizeOf(source, image);
-    if (size === undefined) throw new ImageNotFoundError(describeImage(image));
+    if (size === undefined) throw new ImageNotFoundError(describeKey(image));
     return { status: 'migrated', bytes: size };
   }
   const input = await source.open(image);
@@ -97,7 +98,7 @@ async function alreadyCopied(
   const copied = await sizeOf(destination, image);
   if (copied === undefined) return false;
   const original = await sizeOf(source, image);
-  if (original === undefined) throw new ImageNotFoundError(describeImage(image));
+  if (original === undefined) throw new ImageNotFoundError(describeKey(image));
   if (copied !== original) return false;
   if (settings.verify !== 'checksum') return true;
   const [a, b] = await Promise.all([source.open(image), destination.open(image)]);
@@ -133,10 +134,6 @@ async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Uint8Array);
   return hash.digest('hex');
-}
-
-function describeImage(image: ImageLike): string {
-  return `${image.objectType}/${image.objectId}/${image.width}x${image.height} ${image.mimetype}`;
 }
 
 /** Passes bytes through, counting them and (optionally) hashing them. */

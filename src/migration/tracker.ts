@@ -2,7 +2,13 @@
  * Follows one migration run for observers that come and go (the admin router's JSON and
  * Server-Sent Events): its state, its counters and its failures, as plain JSON.
  */
-import { ImageAttachError, MigrationError, type MigrationImageError } from '../errors.js';
+import {
+  ImageAttachError,
+  InternalError,
+  MigrationError,
+  type ImageAttachErrorCode,
+  type MigrationImageError,
+} from '../errors.js';
 import type { ImageLike } from '../stores/store.js';
 import type { MigrationPlan } from './plan.js';
 
@@ -36,7 +42,7 @@ export interface MigrationStatusJson {
   bytes: number;
   startedAt: string;
   endedAt: string | null;
-  /** The first {@link MAX_LISTED_FAILURES} failures; `failed` has the count. */
+  /** The first `MAX_LISTED_FAILURES` failures; `failed` has the count. */
   failures: MigrationFailureJson[];
   /** Why the run stopped, when it did not end by itself. */
   error: { code: string; message: string } | null;
@@ -139,7 +145,10 @@ function failureJson(error: MigrationImageError): MigrationFailureJson {
 }
 
 /** Our errors show their code and message; anything else stays internal. */
-function errorJson(error: unknown): { code: string; message: string } {
-  if (error instanceof ImageAttachError) return { code: error.code, message: error.message };
-  return { code: 'E_INTERNAL', message: 'The store failed; see the server log.' };
+function errorJson(error: unknown): { code: ImageAttachErrorCode; message: string } {
+  const shown =
+    error instanceof ImageAttachError
+      ? error
+      : new InternalError('The store failed; see the server log.');
+  return { code: shown.code, message: shown.message };
 }

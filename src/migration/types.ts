@@ -1,8 +1,31 @@
 /**
  * The public types of a migration: its options, its events and its report.
  */
-import type { MigrationImageError, MigrationSummary } from '../errors.js';
+import type { MigrationImageError } from '../errors.js';
 import type { ImageLike } from '../stores/store.js';
+
+/** The key of an image a migration failed on, without the model instance. */
+export interface FailedImageKey {
+  objectType: string;
+  objectId: bigint;
+  width: number;
+  height: number;
+  mimetype: string;
+  original: boolean;
+}
+
+/** The counts of a migration run. */
+export interface MigrationSummary {
+  /** The number of images counted before the run. */
+  total: number;
+  /** Images finished: migrated, skipped and failed. */
+  done: number;
+  migrated: number;
+  skipped: number;
+  failed: number;
+  /** Bytes copied (or, in a dry run, that would be copied). */
+  bytes: number;
+}
 
 export interface MigrationOptions {
   /**

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import type { Model } from 'sequelize';
 import { DataTypes, QueryTypes, Transaction, type ModelStatic, type Sequelize } from 'sequelize';
 import { JournalTableMissingError } from '../errors.js';
-import { extensionFor, type ImageKey } from '../stores/keys.js';
+import { fileIdentity, type ImageKey } from '../stores/keys.js';
 import { imageTransaction } from './image-transaction.js';
 import { toBusyError } from './sqlite-setup.js';
 
@@ -60,9 +60,7 @@ export function locksOutliveSavepoints(sequelize: Sequelize): boolean {
 
 /** The advisory lock id of a key: the first 64 bits of the SHA-256 of its stored name. */
 export function lockIdOf(key: ImageKey): string {
-  // The extension, not the mimetype, names a file (`image/bmp` and `image/ms-bmp` are one).
-  const name = `${key.objectType}\0${BigInt(key.objectId)}\0${key.width}x${key.height}${extensionFor(key.mimetype)}`;
-  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+  return createHash('sha256').update(fileIdentity(key)).digest().readBigInt64BE(0).toString();
 }
 
 /** Takes `key`'s lock for the rest of `transaction` (PostgreSQL, MySQL; see the file comment). */

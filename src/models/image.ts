@@ -16,7 +16,7 @@ import {
   type Transaction,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
-import { ImageNotFoundError, ObjectIdError } from '../errors.js';
+import { ImageNotFoundError, InvalidOptionError, ObjectIdError } from '../errors.js';
 import type { Store } from '../stores/store.js';
 import { createdAtColumn, installCreatedAtHooks, markDefaultColumn } from './created-at.js';
 import { keyLockModel } from './file-locks.js';
@@ -70,7 +70,7 @@ export interface ImageReadOptions extends StoreOption {
 export function imageAttributes(options: ImageAttributesOptions = {}): ImageColumns {
   const createdAtField = options.createdAtField ?? 'created_at';
   if (typeof createdAtField !== 'string' || createdAtField === '') {
-    throw new TypeError('createdAtField must be a non-empty string');
+    throw new InvalidOptionError('createdAtField', 'must be a non-empty string');
   }
   return {
     width: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Model, ModelStatic, Sequelize, Transaction, WhereOptions } from 'sequelize';
 import { OrphanFileWarning } from '../errors.js';
-import type { ImageKey } from '../stores/keys.js';
+import { describeKey, type ImageKey } from '../stores/keys.js';
 import type { Store } from '../stores/store.js';
 import { inLockingTransaction, locksOutliveSavepoints, underKeyLock } from './file-locks.js';
 import {
@@ -250,10 +250,6 @@ function reportUnsettled(item: Settlement, error: unknown): void {
       error,
     );
   }
-}
-
-export function describeKey(key: ImageKey): string {
-  return `${key.objectType}/${key.objectId}/${key.width}x${key.height} ${key.mimetype}`;
 }
 
 export function report(message: string, key: ImageKey, cause: unknown): void {

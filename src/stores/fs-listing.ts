@@ -7,7 +7,8 @@ import type { Dirent } from 'node:fs';
 import { lstat, opendir, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { StoreError } from '../errors.js';
-import { EXTENSIONS, fileSystemSegments, validateImageKey, type ImageKey } from './keys.js';
+import { MIMETYPE_OF_EXTENSION } from '../images/formats.js';
+import { fileSystemSegments, validateImageKey, type ImageKey } from './keys.js';
 import type { ListedFile } from './store.js';
 
 /** `id.WxH.ext`: the name of a stored file. */
@@ -15,14 +16,7 @@ const FILE_NAME = /^(-?\d+)\.(\d+)x(\d+)(\.[a-z0-9]+)$/;
 /** `.id.WxH.ext.<16 hex>.tmp`: the temporary file of a write in progress (see `putFile`). */
 const TEMP_NAME = /^\.(.+)\.[0-9a-f]{16}\.tmp$/;
 
-/** The first mimetype of each extension: `.bmp` and `.ico` have two, which name one file. */
-export const MIMETYPE_OF_EXTENSION: ReadonlyMap<string, string> = (() => {
-  const map = new Map<string, string>();
-  for (const [mimetype, extension] of Object.entries(EXTENSIONS)) {
-    if (!map.has(extension)) map.set(extension, mimetype);
-  }
-  return map;
-})();
+export { MIMETYPE_OF_EXTENSION };
 
 /** Parses `id.WxH.ext` in its folder back into a key, or `undefined` when it is not one. */
 export function parseFileSystemName(segments: readonly string[]): ImageKey | undefined {

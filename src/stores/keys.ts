@@ -2,6 +2,7 @@
  * The identity of a stored file and the layouts derived from it. The layouts are exactly
  * those of SQLAlchemy-ImageAttach, so a store written by the Python library is read unchanged.
  */
+import { EXTENSIONS } from '../images/formats.js';
 
 /** What identifies one image file in a store. */
 export interface ImageKey {
@@ -24,29 +25,7 @@ export interface ValidImageKey {
   readonly extension: string;
 }
 
-/**
- * Extensions by mimetype. `image/jpeg` is `.jpe`, as the original hard-codes for files stored
- * by old Pythons; the rest are what Python's `mimetypes` gives, fixed here so that the result
- * never depends on the platform.
- */
-export const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
-  'image/jpeg': '.jpe',
-  'image/png': '.png',
-  'image/gif': '.gif',
-  'image/webp': '.webp',
-  'image/avif': '.avif',
-  'image/heic': '.heic',
-  'image/heif': '.heif',
-  'image/svg+xml': '.svg',
-  'image/tiff': '.tiff',
-  'image/bmp': '.bmp',
-  'image/ms-bmp': '.bmp',
-  'image/vnd.microsoft.icon': '.ico',
-  'image/icon': '.ico',
-  'image/jxl': '.jxl',
-  'image/jp2': '.jp2',
-  'application/pdf': '.pdf',
-});
+export { EXTENSIONS } from '../images/formats.js';
 
 /** The extension of a mimetype, or a `TypeError` naming the mimetype. */
 export function extensionFor(mimetype: string): string {
@@ -58,6 +37,20 @@ export function extensionFor(mimetype: string): string {
     );
   }
   return extension;
+}
+
+/**
+ * One file's identity in every layout, as one string: the extension, not the mimetype, names
+ * the file (`image/bmp` and `image/ms-bmp` are one file). gc matches files to rows by it, and
+ * PostgreSQL's advisory file locks hash it, so it must never change.
+ */
+export function fileIdentity(key: ImageKey): string {
+  return `${key.objectType}\0${BigInt(key.objectId)}\0${key.width}x${key.height}${extensionFor(key.mimetype)}`;
+}
+
+/** A key as people read it, in messages and warnings: `objectType/objectId/WxH mimetype`. */
+export function describeKey(key: ImageKey): string {
+  return `${key.objectType}/${key.objectId}/${key.width}x${key.height} ${key.mimetype}`;
 }
 
 /** Checks an object type: one path segment, so it can never move a key out of its folder. */

@@ -25,21 +25,12 @@ import { readImageInfo, type ImageInfo } from '../images/metadata.js';
 import { findSvgProblem } from '../images/svg-safety.js';
 import type { ResolvedImageOptions } from './options.js';
 import type { StagedFile } from './stage.js';
+import { sharpNamesOf } from '../images/formats.js';
 
 /** What an accepted upload is: {@link ImageInfo} with the allow-list's name of the format. */
 export interface InspectedImage extends Omit<ImageInfo, 'format'> {
   format: ImageFormat;
 }
-
-/** sharp's format names for the allow-listed formats. */
-const SHARP_FORMATS: Readonly<Record<ImageFormat, readonly string[]>> = {
-  jpeg: ['jpeg'],
-  png: ['png'],
-  webp: ['webp'],
-  avif: ['heif'],
-  gif: ['gif'],
-  svg: ['svg'],
-};
 
 /** Messages of libjpeg, libpng, libheif, giflib and libvips that mean "the data stops early". */
 const TRUNCATION =
@@ -94,7 +85,7 @@ export async function inspectStagedFile(
   } catch (error) {
     throw decodeError(error, staged, sniffed.format, field);
   }
-  if (!SHARP_FORMATS[sniffed.format].includes(info.format)) {
+  if (!sharpNamesOf(sniffed.format).includes(info.format)) {
     // The signature said one thing and the decoder another: trust neither.
     throw new ImageUndecodableError(
       `The file starts as ${sniffed.mimetype} but does not decode as one.`,

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findSvgProblem, sniffImageType, type SvgProblem } from '../../src/index.js';
+import { findSvgProblem, type SvgProblem } from '../../src/images/svg-safety.js';
+import { sniffImageType } from '../../src/images/magic.js';
 import { makeSamples, type Samples } from './upload-fixtures.js';
 
 let samples: Samples;

@@ -1,11 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import {
-  defaultProcessingQueue,
-  machineConcurrency,
-  ProcessingQueue,
-  QueueFullError,
-} from '../../src/index.js';
+import { defaultProcessingQueue, ProcessingQueue, QueueFullError } from '../../src/index.js';
+import { machineConcurrency } from '../../src/images/queue.js';
 
 /** A task that runs until released, recording that it started. */
 function gate(started: string[], name: string) {

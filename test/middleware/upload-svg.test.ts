@@ -13,12 +13,12 @@ import {
   attachImage,
   FileSystemStore,
   InvalidOptionError,
-  sniffImageType,
   uploadImage,
   type AttachedImage,
   type Store,
   type UploadImageOptions,
 } from '../../src/index.js';
+import { sniffImageType } from '../../src/images/magic.js';
 import type { S3Store } from '../../src/s3.js';
 import { BENIGN } from '../images/svg-benign.js';
 import { EVASIONS, svg } from '../images/svg-evasions.js';

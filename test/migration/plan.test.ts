@@ -3,12 +3,12 @@ import {
   ImageNotFoundError,
   InvalidOptionError,
   MigrationError,
-  MigrationPlan,
-  modelImageSource,
   VerificationError,
   type MigrationOptions,
   type MigrationProgress,
 } from '../../src/index.js';
+import { MigrationPlan } from '../../src/migration/plan.js';
+import { modelImageSource } from '../../src/migration/model-source.js';
 import { bytesFor, migrationFixture, Photo, readAll, type MigrationFixture } from './support.js';
 
 let fx: MigrationFixture;

@@ -7,13 +7,13 @@ import sharp from 'sharp';
 import { DataTypes, Model, QueryTypes, type NonAttribute, type Sequelize } from 'sequelize';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
-  cacheBuster,
   FileSystemStore,
   Image,
   imageAttachment,
   imageAttributes,
   type SingleImageSet,
 } from '../../src/index.js';
+import { cacheBuster } from '../../src/stores/store.js';
 import {
   clockMicroseconds,
   formatTimestamp,

@@ -92,7 +92,9 @@ describe('imageAttributes', () => {
     expect(columns.original.defaultValue).toBe(false);
     expect(columns.createdAt.field).toBe('created_at');
     expect(imageAttributes({ createdAtField: 'uploaded' }).createdAt.field).toBe('uploaded');
-    expect(() => imageAttributes({ createdAtField: '' })).toThrow(TypeError);
+    expect(() => imageAttributes({ createdAtField: '' })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'createdAtField' }),
+    );
   });
 });
 

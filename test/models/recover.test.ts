@@ -8,13 +8,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import type { Sequelize } from 'sequelize';
 import {
   createImageAttachTables,
-  DEFAULT_STAGED_GRACE_PERIOD,
   JournalTableMissingError,
   recoverStagedFiles,
   type ImageKey,
   type ListedFile,
   type Store,
 } from '../../src/index.js';
+import { DEFAULT_STAGED_GRACE_PERIOD } from '../../src/models/recover.js';
 import { newToken, stagedJournalModel } from '../../src/models/staged-journal.js';
 import { jpeg } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';

@@ -7,12 +7,8 @@
 import { join } from 'node:path';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  configureSqlite,
-  DEFAULT_BUSY_TIMEOUT,
-  FileSystemStore,
-  imageTransaction,
-} from '../../src/index.js';
+import { configureSqlite, FileSystemStore, imageTransaction } from '../../src/index.js';
+import { DEFAULT_BUSY_TIMEOUT } from '../../src/models/sqlite-setup.js';
 import { jpeg } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { checkInvariants } from '../support/invariants.js';

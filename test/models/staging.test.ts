@@ -11,10 +11,10 @@ import {
   createImageAttachTables,
   JournalTableMissingError,
   recoverStagedFiles,
-  STAGED_JOURNAL_TABLE,
   type ImageKey,
   type Store,
 } from '../../src/index.js';
+import { STAGED_JOURNAL_TABLE } from '../../src/models/staged-journal.js';
 import { jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { FailingStore, captureWarnings } from './failing-store.js';

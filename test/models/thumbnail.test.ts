@@ -80,11 +80,17 @@ describe('thumbnailDimensions: the original arithmetic', () => {
 
 describe('render options', () => {
   test('fit, format and quality are checked', () => {
-    expect(() => validateRenderOptions({ fit: 'stretch' as 'fill' })).toThrow(TypeError);
-    expect(() => validateRenderOptions({ format: 'bmp' as 'png' })).toThrow(TypeError);
-    expect(() => validateRenderOptions({ quality: 0 })).toThrow(RangeError);
-    expect(() => validateRenderOptions({ quality: 101 })).toThrow(RangeError);
-    expect(() => validateRenderOptions({ quality: 5.5 })).toThrow(TypeError);
+    for (const [options, option] of [
+      [{ fit: 'stretch' as 'fill' }, 'fit'],
+      [{ format: 'bmp' as 'png' }, 'format'],
+      [{ quality: 0 }, 'quality'],
+      [{ quality: 101 }, 'quality'],
+      [{ quality: 5.5 }, 'quality'],
+    ] as const) {
+      expect(() => validateRenderOptions(options)).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_OPTION', option }),
+      );
+    }
     expect(() =>
       validateRenderOptions({ fit: 'cover', format: 'webp', quality: 80 }),
     ).not.toThrow();

@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { jpeg, jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { FaultStore } from '../support/fault-store.js';
@@ -49,7 +49,7 @@ describe.each(databaseKinds())('concurrent writers on $name', (kind) => {
         users.map((user, i) => user.picture.fromBlob(samples[i]!.bytes, { store })),
       );
       const rows = new Map(
-        images.map((image, i) => [identityOf(image), { sha256: sha256(samples[i]!.bytes) }]),
+        images.map((image, i) => [fileIdentity(image), { sha256: sha256(samples[i]!.bytes) }]),
       );
       expect(rows.size).toBe(attaches);
       const { problems } = await checkInvariants(store, db.sequelize, { rows });

@@ -15,7 +15,7 @@ import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Sequelize, type Model, type Transaction } from 'sequelize';
 import { FileSystemStore, Store, storeContext, type FileInput } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { jpeg } from '../fixtures/samples.js';
 import { defineModels } from '../models/models.js';
 import { sha256 } from '../support/invariants.js';
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     transaction?: Transaction,
   ) => {
     const { bytes } = await jpeg(width, height, rng.pick(COLOURS));
-    const identity = identityOf({
+    const identity = fileIdentity({
       objectType: 'user-picture',
       objectId: user.id,
       width,

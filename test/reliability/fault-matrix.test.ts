@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { FileSystemStore, gc, OrphanFileWarning, recoverStagedFiles } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { commitFaults, FaultStore, type CommitFaults } from '../support/fault-store.js';
 import { checkInvariants, inspect, unchanged } from '../support/invariants.js';
@@ -214,7 +214,7 @@ describe.each(CASES)('fault matrix on $name', ({ database: kind, storeKind }) =>
               // Recovery settles staged copies; gc finds exactly the rest, and removes it.
               await recoverStagedFiles({ sequelize: db.sequelize, store, gracePeriod: 0 });
               const swept = await gc({ store, models: db.sequelize, gracePeriod: 0, delete: true });
-              expect(swept.deleted.map((file) => identityOf(file.key)).sort()).toEqual(
+              expect(swept.deleted.map((file) => fileIdentity(file.key)).sort()).toEqual(
                 state.orphans.filter((identity) => !identity.startsWith(STAGED_PREFIX)),
               );
               expect(swept.missing).toEqual([]);

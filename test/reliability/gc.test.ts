@@ -6,7 +6,7 @@ import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore, gc, type ListedFile } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { STAGED_PREFIX } from '../../src/models/staged-files.js';
 import { newToken, stagedJournalModel } from '../../src/models/staged-journal.js';
 import { jpeg, jpeg405x640 } from '../fixtures/samples.js';
@@ -259,16 +259,16 @@ describe.each(databaseKinds())('gc on $name', (kind) => {
     await scene();
     await store.putFile(Buffer.from('x'), '.imageattach-backup', 77, 10, 10, 'image/jpeg', false);
     const report = await gc({ store, models: db.sequelize, gracePeriod: 0 });
-    expect(report.orphans.map((file) => identityOf(file.key)).sort()).toEqual(
+    expect(report.orphans.map((file) => fileIdentity(file.key)).sort()).toEqual(
       [
-        identityOf({
+        fileIdentity({
           objectType: '.imageattach-backup',
           objectId: 77n,
           width: 10,
           height: 10,
           mimetype: 'image/jpeg',
         }),
-        identityOf({
+        fileIdentity({
           objectType: 'user-picture',
           objectId: 999n,
           width: 10,

@@ -4,7 +4,7 @@
  */
 import type { Transaction } from 'sequelize';
 import { storeContext, type Store } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { jpeg, jpeg405x640 } from '../fixtures/samples.js';
 import type { Models } from '../models/models.js';
 import { sha256, type StoreState } from '../support/invariants.js';
@@ -35,7 +35,7 @@ export const OPERATIONS: readonly Operation[] = [
       const bytes = (await jpeg405x640(1)).bytes;
       return async (transaction) => {
         const image = await user.picture.fromBlob(bytes, { store, transaction });
-        return (before) => keep(before).set(identityOf(image), { sha256: sha256(bytes) });
+        return (before) => keep(before).set(fileIdentity(image), { sha256: sha256(bytes) });
       };
     },
   },
@@ -48,7 +48,7 @@ export const OPERATIONS: readonly Operation[] = [
       const bytes = (await jpeg(30, 30)).bytes;
       return async (transaction) => {
         const image = await user.picture.fromBlob(bytes, { store, transaction });
-        return () => new Map([[identityOf(image), { sha256: sha256(bytes) }]]);
+        return () => new Map([[fileIdentity(image), { sha256: sha256(bytes) }]]);
       };
     },
   },
@@ -63,7 +63,7 @@ export const OPERATIONS: readonly Operation[] = [
         const image = await user.picture.fromBlob(bytes, { store, transaction });
         return () =>
           new Map([
-            [identityOf(image), { createdAt: image.createdAt.getTime(), sha256: sha256(bytes) }],
+            [fileIdentity(image), { createdAt: image.createdAt.getTime(), sha256: sha256(bytes) }],
           ]);
       };
     },
@@ -78,7 +78,7 @@ export const OPERATIONS: readonly Operation[] = [
           { width: 100 },
           { store, transaction },
         );
-        return (before) => keep(before).set(identityOf(thumbnail), { sha256: undefined });
+        return (before) => keep(before).set(fileIdentity(thumbnail), { sha256: undefined });
       };
     },
   },
@@ -90,7 +90,7 @@ export const OPERATIONS: readonly Operation[] = [
       const thumbnail = await user.picture.generateThumbnail({ width: 100 }, { store });
       return async (transaction) => {
         await thumbnail.destroy({ transaction });
-        return (before) => keep(before, (identity) => identity === identityOf(thumbnail));
+        return (before) => keep(before, (identity) => identity === fileIdentity(thumbnail));
       };
     },
   },
@@ -102,7 +102,7 @@ export const OPERATIONS: readonly Operation[] = [
         await owner.picture.fromBlob((await jpeg405x640(owner.id)).bytes, { store });
         await owner.picture.generateThumbnail({ width: 100 }, { store });
       }
-      const gone = (await user.picture.images()).map((image) => identityOf(image));
+      const gone = (await user.picture.images()).map((image) => fileIdentity(image));
       return async (transaction) => {
         // Cascaded rows are loaded by Sequelize, so their store is the current one.
         await storeContext(store, () => user.destroy({ transaction }));

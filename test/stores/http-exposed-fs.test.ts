@@ -3,12 +3,12 @@ import { createServer } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  currentStore,
   HttpExposedFileSystemStore,
   InvalidOptionError,
   UrlUnavailableError,
   type HttpExposedFileSystemStoreOptions,
 } from '../../src/index.js';
+import { currentStore } from '../../src/context.js';
 import { FRAMEWORKS, sendJson, type Handler, type TestApp } from '../support/frameworks.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { testStore } from './conformance.js';

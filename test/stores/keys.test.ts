@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EXTENSIONS, extensionFor } from '../../src/index.js';
+import { extensionFor } from '../../src/index.js';
+import { describeKey, EXTENSIONS, fileIdentity } from '../../src/stores/keys.js';
+import { lockIdOf } from '../../src/models/file-locks.js';
 import {
   fileSystemSegments,
   floorDiv,
@@ -214,5 +216,26 @@ describe('validateImageKey', () => {
     const error = thrown(() => validateImageKey('u', 1, 1, 1, 'image/x-nothing'));
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(/^mimetype /);
+  });
+});
+
+describe('a key as a string', () => {
+  const key = { objectType: 'user', objectId: 1234n, width: 100, height: 80 };
+
+  it('names one file by its extension, so alias mimetypes are one identity', () => {
+    expect(fileIdentity({ ...key, mimetype: 'image/ms-bmp' })).toBe(
+      'user\u00001234\u0000100x80.bmp',
+    );
+    expect(fileIdentity({ ...key, mimetype: 'image/bmp' })).toBe(
+      fileIdentity({ ...key, objectId: 1234, mimetype: 'image/ms-bmp' }),
+    );
+  });
+
+  it('keeps the PostgreSQL advisory lock ids of earlier versions', () => {
+    expect(lockIdOf({ ...key, mimetype: 'image/ms-bmp' })).toBe('-6153319144865379615');
+  });
+
+  it('reads as objectType/objectId/WxH mimetype in messages', () => {
+    expect(describeKey({ ...key, mimetype: 'image/png' })).toBe('user/1234/100x80 image/png');
   });
 });

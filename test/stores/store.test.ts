@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertStore, cacheBuster, Store, type ImageLike } from '../../src/index.js';
+import { Store, type ImageLike } from '../../src/index.js';
+import { assertStore, cacheBuster } from '../../src/stores/store.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { readAll } from './conformance.js';
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ModelStatic, Sequelize } from 'sequelize';
 import type { Image, ListedFile, Store } from '../../src/index.js';
-import { identityOf } from '../../src/gc.js';
+import { fileIdentity } from '../../src/stores/keys.js';
 import { readImageInfo } from '../../src/images/metadata.js';
 import { imageModelsOf } from '../../src/migration/migrate.js';
 
@@ -43,13 +43,13 @@ export async function inspect(
   const temporary: ListedFile[] = [];
   for await (const file of store.listFiles!()) {
     if (file.temporary) temporary.push(file);
-    else files.set(identityOf(file.key), file);
+    else files.set(fileIdentity(file.key), file);
   }
   const rows = new Map<string, RowState>();
   const violations: string[] = [];
   for (const model of list as ModelStatic<Image>[]) {
     for (const row of await model.unscoped().findAll()) {
-      const identity = identityOf(row);
+      const identity = fileIdentity(row);
       const name = `${model.name} ${identity.replace(/\0/g, '/')}`;
       if (rows.has(identity)) violations.push(`${name}: two rows own one file`);
       const bytes = await readAll(store, row).catch((error: unknown) => {

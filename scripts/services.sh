@@ -42,6 +42,8 @@ mysql_up() {
   local D="$SVC_DIR/mariadb"
   mkdir -p "$D/data" "$D/run"
   chown -R mysql:mysql "$D"
+  # mktemp made SVC_DIR for root alone (0700): the server runs as mysql and must reach $D.
+  chmod a+x "$SVC_DIR"
   mariadb-install-db --user=mysql --datadir="$D/data" --auth-root-authentication-method=socket \
     --skip-test-db >"$D/install.log" 2>&1
   # 200 concurrent attaches with their pools, plus the crash test's workers: more than the

@@ -98,7 +98,9 @@ export type {
 export { DEFAULT_GRACE_PERIOD, gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
 export { serveImages } from './middleware/serve.js';
-export type { ServeImagesOptions } from './middleware/serve.js';
+export type { OffloadMode, ServeImagesOptions } from './middleware/serve.js';
+export { HotFileCache } from './middleware/hot-cache.js';
+export type { HotFile, HotFileCacheOptions } from './middleware/hot-cache.js';
 export {
   AttachTargetNotFoundError,
   ImageDecodeTimeoutError,

@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   type ObjectCannedACL,
   type S3ClientConfig,
@@ -154,21 +155,29 @@ export class S3Store extends Store {
     const storageClass = reproducible ? this.thumbnailStorageClass : this.storageClass;
     const source = watchSource(file);
     log('put %s/%s', this.bucket, key);
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: mimetype,
+      CacheControl: `max-age=${this.maxAge}`,
+      ...(this.acl === null ? {} : { ACL: this.acl }),
+      ...(storageClass == null ? {} : { StorageClass: storageClass }),
+    };
     try {
+      if (file instanceof Uint8Array && file.length <= this.#partSize) {
+        // Bytes in hand: one signed PutObject, without Upload's part buffering. A stream that
+        // turns out to fit one part also goes up as one PutObject (Upload does that itself).
+        await this.client.send(
+          new PutObjectCommand({ ...params, Body: file, ContentLength: file.length }),
+        );
+        return;
+      }
       const upload = new Upload({
         client: this.client,
         partSize: this.#partSize,
         queueSize: this.#queueSize,
         leavePartsOnError: false,
-        params: {
-          Bucket: this.bucket,
-          Key: key,
-          Body: file,
-          ContentType: mimetype,
-          CacheControl: `max-age=${this.maxAge}`,
-          ...(this.acl === null ? {} : { ACL: this.acl }),
-          ...(storageClass == null ? {} : { StorageClass: storageClass }),
-        },
+        params: { ...params, Body: file },
       });
       await upload.done();
     } catch (error) {

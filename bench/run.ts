@@ -12,7 +12,15 @@ import { machineSummary, type TargetResult } from './harness.js';
 import { tempFolder } from './support/inputs.js';
 
 /** In the order they run; each is `bench/<name>.ts`, exporting a `Benchmark` of that name. */
-const BENCHMARKS = ['serving', 'thumbnail', 'locate', 'upload', 'upload-memory', 'migration'];
+const BENCHMARKS = [
+  'serving',
+  'workflow',
+  'thumbnail',
+  'locate',
+  'upload',
+  'upload-memory',
+  'migration',
+];
 
 interface Row extends TargetResult {
   benchmark: string;

@@ -148,7 +148,10 @@ function isSettled(stats: BigIntStats): boolean {
 function positiveInteger(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidOptionError(option, `must be a positive integer, not ${JSON.stringify(value)}`);
+    throw new InvalidOptionError(
+      option,
+      `must be a positive integer, not ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

@@ -5,7 +5,7 @@
  * it is compared with nginx serving the folder directly (ratio reported, no target).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
@@ -119,7 +119,8 @@ async function compareNginx(root: string, path: string): Promise<void> {
   await writeFile(
     config,
     `daemon off; worker_processes 1; pid ${folder.path}/nginx.pid; error_log ${folder.path}/error.log;
-events {} http { access_log off; sendfile on; include /etc/nginx/mime.types;
+events { worker_connections 1024; } http { access_log off; sendfile on;
+types { image/jpeg jpe jpg jpeg; image/png png; }
 upstream app { server ${app.url.replace('http://', '')}; keepalive 64; }
 server { listen 127.0.0.1:${port};
 location /direct/ { alias ${root}/; }
@@ -129,7 +130,7 @@ location /_internal/images/ { internal; alias ${root}/; }
   );
   const child = spawn(nginx, ['-c', config, '-p', folder.path], { stdio: 'ignore' });
   try {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const comparison = await alternate({
       name: `offload x-accel-redirect behind nginx vs nginx alone (1 worker)`,
       unit: 'req/s',
@@ -137,6 +138,11 @@ location /_internal/images/ { internal; alias ${root}/; }
       baseline: () => load(`http://127.0.0.1:${port}/direct/${path}`, CONNECTIONS, SECONDS),
     });
     report(comparison);
+  } catch (error) {
+    // Report only: a failure here is printed with nginx's own log, and the run goes on.
+    console.log(`  nginx comparison failed: ${String(error)}`);
+    const log = await readFile(join(folder.path, 'error.log'), 'utf8').catch(() => '');
+    console.log(log.split('\n').slice(-5).join('\n'));
   } finally {
     child.kill();
     await app.close();

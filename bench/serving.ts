@@ -5,7 +5,7 @@
  * it is compared with nginx serving the folder directly (ratio reported, no target).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
@@ -111,6 +111,8 @@ async function compareNginx(root: string, path: string): Promise<void> {
     console.log('  nginx: not installed, not measured (apt-get install nginx to compare)');
     return;
   }
+  // nginx's workers run as another user: the temporary folder (0700) must be readable.
+  await chmod(root, 0o755);
   const store = new HttpExposedFileSystemStore({ path: root, offload: 'x-accel-redirect' });
   const app = await listen(express().use(store.middleware()));
   const folder = await tempFolder('bench-nginx');

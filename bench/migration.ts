@@ -23,12 +23,16 @@ import { S3Store } from '../src/s3.js';
 import { startS3rver } from '../test/support/s3rver.js';
 import { alternate, report, runStandalone, type Benchmark } from './harness.js';
 import { jpegNear, tempFolder } from './support/inputs.js';
+import { startLatencyProxy } from './support/latency-proxy.js';
 import { runPool } from './support/multipart.js';
 import { Album, Photo, openDatabase } from './support/models.js';
 
 const IMAGES = Number(process.env.BENCH_MIGRATION_IMAGES ?? 2000);
 const IMAGE_BYTES = 20 * 1024;
 const WARMUP = 200;
+/** Through the latency proxy each request waits this long, so fewer images do. */
+const LATENCY_MS = 20;
+const LATENCY_IMAGES = Number(process.env.BENCH_MIGRATION_LATENCY_IMAGES ?? 300);
 
 interface S3Server {
   endpoint: string;
@@ -116,11 +120,11 @@ export const migration: Benchmark = {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     // Every run copies into an empty destination, as a migration does: a prefix of its own.
     let runs = 0;
-    const freshDestination = () =>
+    const freshDestination = (endpoint = server.endpoint) =>
       new S3Store({
         bucket,
         prefix: `run-${(runs += 1)}`,
-        endpoint: server.endpoint,
+        endpoint,
         region: 'us-east-1',
         forcePathStyle: true,
         credentials,
@@ -161,7 +165,46 @@ export const migration: Benchmark = {
             return { value: IMAGES / seconds(start) };
           }),
       });
-      return report(comparison, { minRatio: 4, description: '>= 4x the sequential loop' });
+      const loopbackMet = report(comparison, {
+        minRatio: 4,
+        description: '>= 4x the sequential loop',
+      });
+
+      // The same copies, one PutObject per image on both sides, through a proxy adding the
+      // latency of a real S3 region to every request.
+      const proxy = await startLatencyProxy(server.endpoint, LATENCY_MS);
+      try {
+        const some = (await rows()).slice(0, LATENCY_IMAGES);
+        const plan = () => ({
+          count: () => Promise.resolve(some.length),
+          images: () => toAsync(some),
+        });
+        const latency = await alternate({
+          name: `migration of ${LATENCY_IMAGES} images, ${LATENCY_MS} ms added per request`,
+          unit: 'images/s',
+          warmups: 0,
+          ours: () =>
+            withDestination(freshDestination(proxy.endpoint), async (destination) => {
+              const start = process.hrtime.bigint();
+              const done = await new MigrationPlan(plan(), source, destination).execute();
+              if (done.migrated !== some.length) throw new Error(`migrated ${done.migrated}`);
+              return { value: some.length / seconds(start) };
+            }),
+          baseline: () =>
+            withDestination(freshDestination(proxy.endpoint), async (destination) => {
+              const start = process.hrtime.bigint();
+              await sequential(some, destination);
+              return { value: some.length / seconds(start) };
+            }),
+        });
+        const latencyMet = report(latency, {
+          minRatio: 5,
+          description: '>= 5x the sequential loop',
+        });
+        return loopbackMet && latencyMet;
+      } finally {
+        await proxy.close();
+      }
     } finally {
       // A local s3rver's folder goes with it; a server of the environment's is emptied.
       if (server.external) {

@@ -66,7 +66,9 @@ export type { GcImage, GcOptions, GcReport } from './gc.js';
 
 // Express
 export { serveImages } from './middleware/serve.js';
-export type { ServeImagesOptions } from './middleware/serve.js';
+export type { OffloadMode, ServeImagesOptions } from './middleware/serve.js';
+export { HotFileCache } from './middleware/hot-cache.js';
+export type { HotFile, HotFileCacheOptions } from './middleware/hot-cache.js';
 export { uploadImage } from './middleware/upload.js';
 export type { UploadedRequest, UploadImageOptions } from './middleware/upload.js';
 export { attachImage } from './middleware/attach.js';

@@ -20,7 +20,10 @@ export class Album extends Model<InferAttributes<Album>, InferCreationAttributes
   declare readonly photo: NonAttribute<SingleImageSet<Photo>>;
 }
 
-export async function openDatabase(folder: string): Promise<Sequelize> {
+export async function openDatabase(
+  folder: string,
+  journalMode: 'WAL' | 'DELETE' = 'WAL',
+): Promise<Sequelize> {
   const sequelize = new Sequelize({
     dialect: 'sqlite',
     storage: join(folder, 'bench.sqlite'),
@@ -36,7 +39,7 @@ export async function openDatabase(folder: string): Promise<Sequelize> {
   );
   imageAttachment(Album, 'photo', Photo, { foreignKey: 'albumId' });
   // Write-ahead logging, as production SQLite runs: a commit costs one fsync, not several.
-  await sequelize.query('PRAGMA journal_mode=WAL');
+  await sequelize.query(`PRAGMA journal_mode=${journalMode}`);
   await sequelize.sync({ force: true });
   return sequelize;
 }

@@ -9,6 +9,11 @@ import { resolve, sep } from 'node:path';
 import serveStatic from 'serve-static';
 import { InvalidOptionError } from '../errors.js';
 import type { Middleware } from '../stores/store.js';
+import { encodePath, isPlain, sendHot, sendOffload, SVG_POLICY } from './fast-responses.js';
+import { HotFileCache, type HotFileCacheOptions } from './hot-cache.js';
+
+/** Who sends the bytes when a web server in front does: nginx, or Apache / lighttpd. */
+export type OffloadMode = 'x-accel-redirect' | 'x-sendfile';
 
 export interface ServeImagesOptions {
   /** The folder to serve. */
@@ -21,12 +26,29 @@ export interface ServeImagesOptions {
    * @default false
    */
   cors?: boolean;
+  /**
+   * Answer small files from memory: `true` for the defaults (files up to 64 KiB, 64 MiB in
+   * all), options, or a {@link HotFileCache} of your own; `false` reads every file from disk.
+   * A file is checked with `stat` on every request, so a replaced file is never served stale.
+   * @default true
+   */
+  hotCache?: boolean | HotFileCacheOptions | HotFileCache;
+  /**
+   * Let the web server in front send the file: after the same path checks, answer with
+   * `X-Accel-Redirect: {internalLocation}{path}` (nginx) or `X-Sendfile: {absolute path}`
+   * (Apache mod_xsendfile, lighttpd) and no body. Without it the middleware sends the bytes.
+   * @default undefined
+   */
+  offload?: OffloadMode;
+  /**
+   * The nginx `internal` location that serves the folder, for `offload: 'x-accel-redirect'`.
+   * @default '/_internal/{prefix}/'
+   */
+  internalLocation?: string;
 }
 
 /** URLs change with every new file (`?_ts=`), so a response never needs revalidating. */
 const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
-/** An SVG opened on its own runs no script and loads nothing. */
-const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 /** Normalises a prefix to its path segments, refusing ones that are empty or climb. */
 export function normalizePrefix(prefix: unknown): string {
@@ -53,6 +75,9 @@ export function serveImages(options: ServeImagesOptions): Middleware {
   const root = resolve(options.root);
   const mount = `/${normalizePrefix(options.prefix)}/`;
   const cors = options.cors ?? false;
+  const hot = hotCacheOf(options.hotCache);
+  const offload = offloadOf(options.offload);
+  const internal = internalLocationOf(options.internalLocation, mount);
   // Known only once the folder exists, so it is not remembered before.
   let realRoot: string | undefined;
 
@@ -98,6 +123,16 @@ export function serveImages(options: ServeImagesOptions): Middleware {
       sendStatus(res, 404);
       return;
     }
+    if (offload !== undefined) {
+      const target = offload === 'x-sendfile' ? real : internal + encodePath(relative);
+      sendOffload(res, offload, target, relative, cors);
+      return;
+    }
+    const file = hot !== undefined && isPlain(req) ? hot.get(real) : undefined;
+    if (file !== undefined) {
+      sendHot(req, res, file, relative, cors);
+      return;
+    }
     req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
     try {
       serve(req, res, (err?: unknown) => {
@@ -109,6 +144,33 @@ export function serveImages(options: ServeImagesOptions): Middleware {
       req.url = url;
     }
   };
+}
+
+function hotCacheOf(value: ServeImagesOptions['hotCache']): HotFileCache | undefined {
+  if (value === undefined || value === true) return new HotFileCache();
+  if (value === false) return undefined;
+  if (value instanceof HotFileCache) return value;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError('hotCache', 'must be a boolean, options or a HotFileCache');
+  }
+  return new HotFileCache(value);
+}
+
+function offloadOf(value: unknown): OffloadMode | undefined {
+  if (value === undefined || value === 'x-accel-redirect' || value === 'x-sendfile') return value;
+  throw new InvalidOptionError(
+    'offload',
+    `must be 'x-accel-redirect' or 'x-sendfile', not ${JSON.stringify(value)}`,
+  );
+}
+
+/** The internal location with one leading and one trailing slash. */
+function internalLocationOf(value: unknown, mount: string): string {
+  if (value === undefined) return `/_internal${mount}`;
+  if (typeof value !== 'string' || !value.startsWith('/') || /[\0\s?#]/.test(value)) {
+    throw new InvalidOptionError('internalLocation', 'must be a URL path such as "/_internal/"');
+  }
+  return value.endsWith('/') ? value : `${value}/`;
 }
 
 /** The real path, or `undefined` when there is nothing there (or it cannot be resolved). */

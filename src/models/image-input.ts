@@ -3,8 +3,8 @@
  * bytes) and something a store can take (a stream or bytes). Streams are spooled to a
  * temporary file, never buffered whole.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,8 +59,9 @@ export async function toProbeable(input: ImageFileInput): Promise<ProbeableInput
  */
 export async function toFileInput(input: RawFileInput | string | Buffer): Promise<FileInput> {
   if (typeof input === 'string') {
-    const handle = await open(input, 'r');
-    return handle.createReadStream();
+    await access(input, constants.R_OK);
+    // A stream that knows its path: a file-system store copies it with copyFile.
+    return createReadStream(input);
   }
   if (input instanceof Uint8Array || input instanceof Readable) return input;
   throw new TypeError(`file must be a Readable, a path or a Buffer, not ${describe(input)}`);

@@ -4,8 +4,8 @@
  * `HttpExposedFileSystemStore` (in `http-exposed-fs.ts`) serves it itself.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream, ReadStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,8 +93,15 @@ export abstract class BaseFileSystemStore extends Store {
     const source = watchSource(file);
     try {
       await mkdir(dirname(target), { recursive: true });
+      const localPath = untouchedPathOf(file);
       if (file instanceof Uint8Array) {
         await writeFile(temp, file, { flag: 'wx', flush: this.fsync });
+      } else if (localPath !== undefined) {
+        // A whole local file: the kernel copies it (a reflink where the file system has them),
+        // instead of every byte passing through JavaScript.
+        file.destroy();
+        await copyFile(localPath, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        if (this.fsync) await syncFile(temp);
       } else {
         await pipeline(file, createWriteStream(temp, { flags: 'wx', flush: this.fsync }));
       }
@@ -225,4 +232,24 @@ function fileError(error: unknown, target: string, action: string): Error {
     return new ImageNotFoundError(target, { cause: error });
   }
   return new StoreError(`Could not ${action} ${target}.`, target, { cause: error });
+}
+
+/** The path of a file stream made by `createReadStream(path)` that has read nothing yet. */
+function untouchedPathOf(file: FileInput): string | undefined {
+  if (!(file instanceof ReadStream) || typeof file.path !== 'string') return undefined;
+  // Node keeps the range it was given on the stream, untyped.
+  const { start, end } = file as ReadStream & { start?: number; end?: number };
+  const whole = start === undefined && end === Infinity;
+  return whole && file.bytesRead === 0 && !file.readableDidRead && !file.destroyed
+    ? file.path
+    : undefined;
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { currentRequest, runRequestInStore } from '../context-storage.js';
 import { InvalidOptionError, UrlUnavailableError } from '../errors.js';
-import { normalizePrefix, serveImages } from '../middleware/serve.js';
+import { normalizePrefix, serveImages, type ServeImagesOptions } from '../middleware/serve.js';
 import { requestOrigin } from '../request-host.js';
 import { BaseFileSystemStore, type BaseFileSystemStoreOptions } from './fs.js';
 import type { Middleware } from './store.js';
@@ -27,6 +27,21 @@ export interface HttpExposedFileSystemStoreOptions extends BaseFileSystemStoreOp
    * @default false
    */
   cors?: boolean;
+  /**
+   * Answer small files from memory (see {@link ServeImagesOptions.hotCache}).
+   * @default true
+   */
+  hotCache?: ServeImagesOptions['hotCache'];
+  /**
+   * Let nginx or Apache in front send the files (see {@link ServeImagesOptions.offload}).
+   * @default undefined
+   */
+  offload?: ServeImagesOptions['offload'];
+  /**
+   * The nginx `internal` location for `offload: 'x-accel-redirect'`.
+   * @default '/_internal/{prefix}/'
+   */
+  internalLocation?: string;
 }
 
 /**
@@ -39,6 +54,8 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
   readonly prefix: string;
   readonly cors: boolean;
   readonly #hostUrlGetter: (() => string) | undefined;
+  /** Made once, so its options are checked here and one hot cache serves every mount. */
+  readonly #serve: Middleware;
 
   constructor(options: HttpExposedFileSystemStoreOptions) {
     super(options);
@@ -51,6 +68,14 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
     }
     this.#hostUrlGetter = options.hostUrlGetter;
     this.cors = options.cors ?? false;
+    this.#serve = serveImages({
+      root: this.path,
+      prefix: this.prefix,
+      cors: this.cors,
+      hotCache: options.hotCache,
+      offload: options.offload,
+      internalLocation: options.internalLocation,
+    });
   }
 
   protected override baseUrl(): string {
@@ -71,7 +96,7 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
 
   /** Serves the images under `/{prefix}/` and runs every other request with this store current. */
   override middleware(): Middleware {
-    const serve = serveImages({ root: this.path, prefix: this.prefix, cors: this.cors });
+    const serve = this.#serve;
     return (req, res, next) => {
       serve(req, res, (err?: unknown) => {
         if (err !== undefined) next(err);

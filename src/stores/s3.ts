@@ -145,22 +145,30 @@ export class S3Store extends Store {
     const storageClass = reproducible ? this.thumbnailStorageClass : this.storageClass;
     const source = watchSource(file);
     log('put %s/%s', this.bucket, key);
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: mimetype,
+      CacheControl: `max-age=${this.maxAge}`,
+      ...(isSvg(mimetype) ? { ContentDisposition: 'attachment' } : {}),
+      ...(this.acl === null ? {} : { ACL: this.acl }),
+      ...(storageClass == null ? {} : { StorageClass: storageClass }),
+    };
     try {
+      if (file instanceof Uint8Array && file.length <= this.#partSize) {
+        // Bytes in hand: one signed PutObject, without Upload's part buffering. A stream that
+        // turns out to fit one part also goes up as one PutObject (Upload does that itself).
+        await this.client.send(
+          new s3Sdk.PutObjectCommand({ ...params, Body: file, ContentLength: file.length }),
+        );
+        return;
+      }
       const upload = new libStorage.Upload({
         client: this.client,
         partSize: this.#partSize,
         queueSize: this.#queueSize,
         leavePartsOnError: false,
-        params: {
-          Bucket: this.bucket,
-          Key: key,
-          Body: file,
-          ContentType: mimetype,
-          CacheControl: `max-age=${this.maxAge}`,
-          ...(isSvg(mimetype) ? { ContentDisposition: 'attachment' } : {}),
-          ...(this.acl === null ? {} : { ACL: this.acl }),
-          ...(storageClass == null ? {} : { StorageClass: storageClass }),
-        },
+        params: { ...params, Body: file },
       });
       await upload.done();
     } catch (error) {

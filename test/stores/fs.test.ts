@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +45,35 @@ testStore(
       expect(
         (await readAll(await store.getFile('testing', 1234, 405, 640, 'image/jpeg'))).toString(),
       ).toBe('from python');
+    });
+
+    it.each([
+      ['a whole file stream (copied by the kernel)', {}, 0, 300_000],
+      ['a ranged file stream', { start: 1000, end: 1999 }, 1000, 2000],
+    ])('stores %s byte for byte, leaving the source in place', async (_name, range, from, to) => {
+      const store = get().store as FileSystemStore;
+      const source = join(store.path, 'source.bin');
+      const bytes = randomBytes(300_000);
+      await writeFile(source, bytes);
+      await store.putFile(createReadStream(source, range), 'copy', 7, 2, 2, 'image/png', false);
+      const stored = await readFile(join(store.path, 'copy/7/0/7.2x2.png'));
+      expect(Buffer.compare(stored, bytes.subarray(from, to))).toBe(0);
+      expect(Buffer.compare(await readFile(source), bytes)).toBe(0);
+      expect(await readdir(join(store.path, 'copy/7/0'))).toEqual(['7.2x2.png']);
+    });
+
+    it('stores the rest of a file stream that has been read from', async () => {
+      const store = get().store as FileSystemStore;
+      const source = join(store.path, 'partly.bin');
+      const bytes = randomBytes(200_000);
+      await writeFile(source, bytes);
+      const stream = createReadStream(source, { highWaterMark: 1024 });
+      const first = await new Promise<Buffer>((resolve) =>
+        stream.once('readable', () => resolve(stream.read(1024) as Buffer)),
+      );
+      await store.putFile(stream, 'rest', 8, 2, 2, 'image/png', false);
+      const stored = await readFile(join(store.path, 'rest/8/0/8.2x2.png'));
+      expect(Buffer.compare(Buffer.concat([first, stored]), bytes)).toBe(0);
     });
 
     it('leaves no temporary file behind after writes and failed writes', async () => {

@@ -176,6 +176,36 @@ testStore(
       store.destroy();
     });
 
+    it.each([
+      ['bytes', (bytes: Buffer) => bytes],
+      ['stream', (bytes: Buffer) => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)])],
+    ])(
+      'puts a small file given as %s up as one PutObject, not a multipart upload',
+      async (_kind, input) => {
+        const { name, client } = bucketOf(get().store);
+        const store = new S3Store(s3StoreOptions(name));
+        const commands: string[] = [];
+        store.client.middlewareStack.add(
+          (next, context) => (args) => {
+            commands.push(context.commandName ?? '?');
+            return next(args);
+          },
+          { step: 'initialize', name: 'recordCommands' },
+        );
+        const type = uniqueType();
+        const bytes = randomBytes(300 * 1024);
+        await store.putFile(input(bytes), type, 5, 256, 192, 'image/jpeg', true);
+        expect(commands).toEqual(['PutObjectCommand']);
+        const object = await client.send(
+          new GetObjectCommand({ Bucket: name, Key: `${type}/5/256x192.jpe` }),
+        );
+        expect(object.ContentType).toBe('image/jpeg');
+        expect(object.CacheControl).toBe('max-age=31536000');
+        expect(Buffer.compare(await readAll(object.Body as Readable), bytes)).toBe(0);
+        store.destroy();
+      },
+    );
+
     it(`gives presigned GET URLs that fetch() can read, and a tampered one is refused where signatures are checked (server: ${process.env.S3_KIND}; s3rver does not check)`, async () => {
       const { name } = bucketOf(get().store);
       const store = new S3Store(s3StoreOptions(name, { acl: 'private' }));

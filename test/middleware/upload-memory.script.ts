@@ -3,16 +3,16 @@
  * `uploadImage` over loopback, both ends in this process, and prints the peak RSS growth.
  * Usage: node --import tsx upload-memory.script.ts <file> <tmpDir>
  */
-import { createReadStream, statSync } from 'node:fs';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { postFile } from '../support/post-file.js';
 import sharp from 'sharp';
 import { uploadImage } from '../../src/index.js';
 import type { UploadedRequest } from '../../src/middleware/upload.js';
 
 const [file, tmpDir] = process.argv.slice(2) as [string, string];
-const BOUNDARY = 'memory-boundary';
 
 const app = express();
 app.post(
@@ -36,37 +36,7 @@ const { port } = server.address() as AddressInfo;
 
 /** Posts `path` as the `picture` part, streaming it from disk; resolves with the answer. */
 function upload(path: string): Promise<{ status: number; body: string }> {
-  const head = Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="picture"; filename="big.png"\r\n` +
-      'Content-Type: application/octet-stream\r\n\r\n',
-  );
-  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/upload',
-        headers: {
-          'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
-          'Content-Length': head.length + statSync(path).size + tail.length,
-        },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.write(head);
-    const source = createReadStream(path);
-    source.on('error', reject);
-    source.on('end', () => req.end(tail));
-    source.pipe(req, { end: false });
-  });
+  return postFile(path, { port, filename: 'big.png', contentType: 'application/octet-stream' });
 }
 
 // Warm up: load every module and run every code path once on a small image.

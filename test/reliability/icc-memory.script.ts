@@ -4,17 +4,16 @@
  * process's peak RSS growth and the decoder children's peak RSS.
  * Usage: node --import tsx icc-memory.script.ts <tmpDir> <file>...
  */
-import { readFileSync, statSync } from 'node:fs';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createReadStream } from 'node:fs';
 import express from 'express';
+import { postFile } from '../support/post-file.js';
 import sharp from 'sharp';
 import { uploadImage } from '../../src/index.js';
 import { decoderPids } from '../../src/images/decoder-pool.js';
 
 const [tmpDir, ...files] = process.argv.slice(2) as [string, ...string[]];
-const BOUNDARY = 'icc-boundary';
 
 const app = express();
 app.post('/upload', uploadImage({ field: 'picture', tmpDir }), (_req, res: ServerResponse) => {
@@ -31,37 +30,7 @@ const { port } = server.address() as AddressInfo;
 
 /** Posts `path` as the `picture` part, streaming it from disk; resolves with the answer. */
 function upload(path: string): Promise<{ status: number; body: string }> {
-  const head = Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="picture"; filename="x.jpg"\r\n` +
-      'Content-Type: image/jpeg\r\n\r\n',
-  );
-  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/upload',
-        headers: {
-          'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
-          'Content-Length': head.length + statSync(path).size + tail.length,
-        },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.write(head);
-    const source = createReadStream(path);
-    source.on('error', reject);
-    source.on('end', () => req.end(tail));
-    source.pipe(req, { end: false });
-  });
+  return postFile(path, { port, filename: 'x.jpg', contentType: 'image/jpeg' });
 }
 
 /** Peak RSS of a process, from /proc (the decoder children are not ours to ask otherwise). */

@@ -209,7 +209,8 @@ describe.each(kinds)('crashes on $name', (kind) => {
   test(
     `${KILLS} kills: never a row without its file, and gc removes exactly the orphans`,
     {
-      timeout: 600_000 * Math.max(1, iterations()),
+      // About 5 s a kill on a loaded machine; never less than ten minutes.
+      timeout: Math.max(600_000, KILLS * 15_000) * Math.max(1, iterations()),
     },
     async () => {
       const dir = await makeTempDir('crash');

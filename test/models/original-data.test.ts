@@ -188,6 +188,8 @@ if (sqlitePython === undefined) {
 
 describe.each(kinds)('SQLAlchemy-ImageAttach data on $name', (kind) => {
   if (kind.skip !== undefined) {
+    // Only where the machine lacks the Python driver for this database (the name says how to
+    // install it, as the browser tests do for Chromium); .ci/run installs it, so CI runs it.
     test.skip(`skipped: ${kind.skip}`, () => {});
     return;
   }

@@ -10,17 +10,16 @@
  * Replay a run with RELIABILITY_SEED; run longer with RELIABILITY_ITERATIONS.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Esbuild from 'esbuild';
-import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FileSystemStore, gc, recoverStagedFiles } from '../../src/index.js';
 import { checkInvariants } from '../support/invariants.js';
 import { useOriginalPictureTable } from '../support/original-schema.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { killedDatabaseKinds } from './killed-databases.js';
 import { defineModels } from '../models/models.js';
 import { iterations, random } from './random.js';
 
@@ -28,107 +27,7 @@ const WORKER = fileURLToPath(new URL('./crash-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BASE_SEED = Number(process.env.RELIABILITY_SEED ?? '20261127');
 
-interface Database {
-  readonly name: string;
-  readonly env: Record<string, string>;
-  readonly sequelize: Sequelize;
-  /**
-   * Resolves once the killed child's work has ended on the server too. PostgreSQL may still
-   * be running a COMMIT the child sent just before it died: until that session ends, the
-   * database can change under the checker.
-   */
-  settled(): Promise<void>;
-  close(): Promise<void>;
-}
-
-function sqlite(dir: string): Promise<Database> {
-  const storage = join(dir, 'crash.sqlite');
-  const sequelize = new Sequelize({
-    dialect: 'sqlite',
-    storage,
-    logging: false,
-  });
-  return Promise.resolve({
-    name: 'sqlite',
-    env: { CRASH_SQLITE: storage },
-    sequelize,
-    settled: () => Promise.resolve(),
-    close: () => sequelize.close(),
-  });
-}
-
-async function postgres(url: string): Promise<Database> {
-  const schema = `crash_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(url, { logging: false });
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  const sequelize = new Sequelize(url, {
-    logging: false,
-    dialectOptions: { options: `-c search_path=${schema}` },
-  });
-  return {
-    name: 'postgres',
-    env: { CRASH_PG_URL: url, CRASH_PG_SCHEMA: schema },
-    sequelize,
-    async settled() {
-      for (let i = 0; i < 200; i += 1) {
-        const [rows] = await admin.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${schema}'`,
-        );
-        if ((rows as { n: number }[])[0]?.n === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error("the killed worker's database sessions did not end within 10 s");
-    },
-    close: async () => {
-      await sequelize.close();
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await admin.close();
-    },
-  };
-}
-
-/**
- * MySQL/MariaDB: a database of its own. The checker's pool shares it with the worker's, so
- * settled() waits until no session on it but idle ones and its own is running a statement (a
- * COMMIT the killed worker sent); the idle sessions of the dead worker change nothing.
- */
-async function mysql(url: string): Promise<Database> {
-  const name = `crash_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(url, { logging: false });
-  await admin.query(`CREATE DATABASE \`${name}\``);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  const sequelize = new Sequelize(own.toString(), { logging: false });
-  return {
-    name: 'mysql',
-    env: { CRASH_MYSQL_URL: own.toString() },
-    sequelize,
-    async settled() {
-      for (let i = 0; i < 200; i += 1) {
-        const [rows] = await sequelize.query(
-          'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST ' +
-            "WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'",
-        );
-        if (Number((rows as { n: number | string }[])[0]?.n) === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error("the killed worker's database sessions did not end within 10 s");
-    },
-    close: async () => {
-      await sequelize.close();
-      await admin.query(`DROP DATABASE \`${name}\``);
-      await admin.close();
-    },
-  };
-}
-
-const kinds = [
-  { name: 'sqlite', open: sqlite },
-  ...(process.env.DATABASE_URL
-    ? [{ name: 'postgres', open: () => postgres(process.env.DATABASE_URL!) }]
-    : []),
-  ...(process.env.MYSQL_URL ? [{ name: 'mysql', open: () => mysql(process.env.MYSQL_URL!) }] : []),
-];
+const kinds = killedDatabaseKinds('crash', 'CRASH');
 /** Where self-kills land (see crash-worker.ts); `any` is any step at all. */
 const STEP_KINDS = ['any', 'put', 'chunk', 'delete', 'before-commit', 'after-commit'] as const;
 

@@ -8,11 +8,9 @@
  * two writes apart; the journal must.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createImageAttachTables,
@@ -28,6 +26,7 @@ import { defineModels } from '../models/models.js';
 import { sha256 } from '../support/invariants.js';
 import { storedCreatedAt, useOriginalPictureTable } from '../support/original-schema.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { killedDatabaseKinds, type KilledDatabase } from './killed-databases.js';
 
 const WORKER = fileURLToPath(new URL('./same-second-worker.ts', import.meta.url));
 
@@ -40,96 +39,7 @@ const KILLS = [
   { at: 'after-return', secondCommitted: true },
 ] as const;
 
-interface Database {
-  readonly sequelize: Sequelize;
-  readonly env: Record<string, string>;
-  /** Resolves once the killed child's sessions have ended on the server. */
-  settled(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function sqlite(dir: string): Promise<Database> {
-  const storage = join(dir, 'same-second.sqlite');
-  const sequelize = new Sequelize({
-    dialect: 'sqlite',
-    storage,
-    logging: false,
-    retry: { max: 50, match: [/SQLITE_BUSY/] },
-  });
-  return Promise.resolve({
-    sequelize,
-    env: { SS_SQLITE: storage },
-    settled: () => Promise.resolve(),
-    close: () => sequelize.close(),
-  });
-}
-
-async function postgres(url: string): Promise<Database> {
-  const schema = `same_second_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(url, { logging: false });
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  const sequelize = new Sequelize(url, {
-    logging: false,
-    dialectOptions: { options: `-c search_path=${schema}` },
-  });
-  return {
-    sequelize,
-    env: { SS_PG_URL: url, SS_PG_SCHEMA: schema },
-    async settled() {
-      for (let i = 0; i < 200; i += 1) {
-        const [rows] = await admin.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${schema}'`,
-        );
-        if ((rows as { n: number }[])[0]?.n === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error("the killed worker's database sessions did not end within 10 s");
-    },
-    async close() {
-      await sequelize.close();
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await admin.close();
-    },
-  };
-}
-
-/** MySQL/MariaDB: a database of its own; settled() as in crash.test.ts. */
-async function mysql(url: string): Promise<Database> {
-  const name = `same_second_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(url, { logging: false });
-  await admin.query(`CREATE DATABASE \`${name}\``);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  const sequelize = new Sequelize(own.toString(), { logging: false });
-  return {
-    sequelize,
-    env: { SS_MYSQL_URL: own.toString() },
-    async settled() {
-      for (let i = 0; i < 200; i += 1) {
-        const [rows] = await sequelize.query(
-          'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST ' +
-            "WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'",
-        );
-        if (Number((rows as { n: number | string }[])[0]?.n) === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error("the killed worker's database sessions did not end within 10 s");
-    },
-    async close() {
-      await sequelize.close();
-      await admin.query(`DROP DATABASE \`${name}\``);
-      await admin.close();
-    },
-  };
-}
-
-const kinds = [
-  { name: 'sqlite', open: sqlite },
-  ...(process.env.DATABASE_URL
-    ? [{ name: 'postgres', open: () => postgres(process.env.DATABASE_URL!) }]
-    : []),
-  ...(process.env.MYSQL_URL ? [{ name: 'mysql', open: () => mysql(process.env.MYSQL_URL!) }] : []),
-];
+const kinds = killedDatabaseKinds('same_second', 'SS');
 
 function runChild(env: Record<string, string>) {
   return new Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }>(
@@ -158,7 +68,7 @@ async function readKey(store: Store, image: Parameters<Store['open']>[0]): Promi
 
 describe.each(kinds)('two same-second replacements, killed, on $name', (kind) => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
-  let db: Database;
+  let db: KilledDatabase;
   let models: ReturnType<typeof defineModels>;
 
   beforeAll(async () => {

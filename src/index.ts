@@ -23,7 +23,7 @@ export { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
 export type { HttpExposedFileSystemStoreOptions } from './stores/http-exposed-fs.js';
 export { MirrorStore } from './stores/mirror.js';
 export type { MirrorStoreOptions } from './stores/mirror.js';
-export { storeFromUrl } from './store-url.js';
+export { storeFromUrl } from './stores/store-url.js';
 export { getCurrentStore, storeContext } from './context.js';
 
 // Models
@@ -65,14 +65,14 @@ export { gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
 
 // Express
-export { serveImages } from './middleware/serve.js';
-export type { OffloadMode, ServeImagesOptions } from './middleware/serve.js';
-export { HotFileCache } from './middleware/hot-cache.js';
-export type { HotFile, HotFileCacheOptions } from './middleware/hot-cache.js';
-export { uploadImage } from './middleware/upload.js';
-export type { UploadedRequest, UploadImageOptions } from './middleware/upload.js';
-export { attachImage } from './middleware/attach.js';
-export { attachedImage } from './middleware/attached-image.js';
+export { serveImages } from './http/serve.js';
+export type { OffloadMode, ServeImagesOptions } from './http/serve.js';
+export { HotFileCache } from './http/hot-cache.js';
+export type { HotFile, HotFileCacheOptions } from './http/hot-cache.js';
+export { uploadImage } from './http/upload.js';
+export type { UploadedRequest, UploadImageOptions } from './http/upload.js';
+export { attachImage } from './http/attach.js';
+export { attachedImage } from './http/attached-image.js';
 export type {
   AttachableImage,
   AttachableImageSet,
@@ -81,7 +81,7 @@ export type {
   AttachImageOptions,
   AttachRequest,
   AttachWriteOptions,
-} from './middleware/attach.js';
+} from './http/attach.js';
 export { imageStorage } from './uploads/storage.js';
 export type { ImageStorageEngine, IncomingFilePart, StagedImageFile } from './uploads/storage.js';
 export type { ImageStorageOptions, SvgHandling } from './uploads/options.js';
@@ -103,8 +103,8 @@ export type {
   MigrationStatus,
   MigrationSummary,
 } from './migration/types.js';
-export { migrationRouter } from './middleware/migration-router.js';
-export type { MigrationRouterOptions, StartMigrationBody } from './middleware/migration-router.js';
+export { migrationRouter } from './http/migration-router.js';
+export type { MigrationRouterOptions, StartMigrationBody } from './http/migration-router.js';
 export type {
   MigrationFailureJson,
   MigrationState,

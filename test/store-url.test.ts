@@ -147,7 +147,7 @@ describe('storeFromUrl: loading', () => {
     try {
       // The SDK is CommonJS, loaded through require(): the modules required are in its cache.
       const script =
-        "const { storeFromUrl } = await import('./src/store-url.ts');" +
+        "const { storeFromUrl } = await import('./src/stores/store-url.ts');" +
         `await storeFromUrl(${JSON.stringify(url)});` +
         "const { createRequire } = await import('node:module');" +
         'console.log(Object.keys(createRequire(import.meta.url).cache).join("\\n"));';

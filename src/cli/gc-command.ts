@@ -7,7 +7,7 @@ import type { Sequelize } from 'sequelize';
 import { ImageAttachError, InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { gc, type GcImage, type GcReport } from '../gc.js';
 import { imageModelsOf } from '../migration/migrate.js';
-import { storeFromUrl } from '../store-url.js';
+import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { UsageError } from './args.js';
 import { describeDatabase, describeStore } from './describe-target.js';

@@ -11,7 +11,7 @@ import {
 } from '../errors.js';
 import { imageModelsOf, migrate } from '../migration/migrate.js';
 import type { MigrationReport, MigrationSummary } from '../migration/types.js';
-import { storeFromUrl } from '../store-url.js';
+import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';
 import { describeDatabase, describeStore } from './describe-target.js';

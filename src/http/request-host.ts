@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { UrlUnavailableError } from './errors.js';
+import { UrlUnavailableError } from '../errors.js';
 
 type TrustFunction = (address: string | undefined, hop: number) => boolean;
 

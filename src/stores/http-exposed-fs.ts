@@ -4,8 +4,8 @@
  */
 import { currentRequest, runRequestInStore } from '../context-storage.js';
 import { InvalidOptionError, UrlUnavailableError } from '../errors.js';
-import { normalizePrefix, serveImages, type ServeImagesOptions } from '../middleware/serve.js';
-import { requestOrigin } from '../request-host.js';
+import { normalizePrefix, serveImages, type ServeImagesOptions } from '../http/serve.js';
+import { requestOrigin } from '../http/request-host.js';
 import { BaseFileSystemStore, type BaseFileSystemStoreOptions } from './fs.js';
 import type { Middleware } from './store.js';
 

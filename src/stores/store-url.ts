@@ -4,10 +4,10 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidOptionError, InvalidStoreUrlError } from './errors.js';
-import { FileSystemStore } from './stores/fs.js';
-import { HttpExposedFileSystemStore } from './stores/http-exposed-fs.js';
-import type { Store } from './stores/store.js';
+import { InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
+import { FileSystemStore } from './fs.js';
+import { HttpExposedFileSystemStore } from './http-exposed-fs.js';
+import type { Store } from './store.js';
 
 const FILE_PARAMS = ['baseUrl', 'prefix', 'hostUrl', 'cors', 'fsync'] as const;
 const S3_PARAMS = [
@@ -153,7 +153,7 @@ async function s3Store(url: URL): Promise<Store> {
     credentials: user === '' ? undefined : { accessKeyId: user, secretAccessKey: secret },
   };
   // Loaded here so that users of file: stores never load the AWS SDK.
-  const { S3Store } = await import('./s3.js');
+  const { S3Store } = await import('../s3.js');
   type Options = ConstructorParameters<typeof S3Store>[0];
   const { acl, storageClass, thumbnailStorageClass } = params;
   return build(

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProcessingQueue, uploadImage } from '../../src/index.js';
-import type { UploadedRequest } from '../../src/middleware/upload.js';
+import type { UploadedRequest } from '../../src/http/upload.js';
 import { FRAMEWORKS, sendJson, type Framework } from '../support/frameworks.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { listDir } from './upload-fixtures.js';

@@ -10,7 +10,7 @@ import express from 'express';
 import { postFile } from '../support/post-file.js';
 import sharp from 'sharp';
 import { uploadImage } from '../../src/index.js';
-import type { UploadedRequest } from '../../src/middleware/upload.js';
+import type { UploadedRequest } from '../../src/http/upload.js';
 
 const [file, tmpDir] = process.argv.slice(2) as [string, string];
 

@@ -4,7 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 import request from 'supertest';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProcessingQueue, uploadImage, type UploadImageOptions } from '../../src/index.js';
-import type { UploadedRequest } from '../../src/middleware/upload.js';
+import type { UploadedRequest } from '../../src/http/upload.js';
 import type { StagedImageFile } from '../../src/uploads/storage.js';
 import { FRAMEWORKS, sendJson, type Framework, type Handler } from '../support/frameworks.js';
 import { makeTempDir } from '../support/temp-dir.js';

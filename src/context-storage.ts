@@ -1,6 +1,7 @@
 /**
  * The AsyncLocalStorage behind the store context. It lives apart from `context.ts` so that
- * `Store` can install a context in its middleware without an import cycle.
+ * the HTTP layer (`http/current-store.ts`, behind `Store#middleware()`) can install a context
+ * without an import cycle.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
@@ -24,6 +25,11 @@ export interface RequestInfo {
   readonly req: IncomingMessage;
   /** The mount path (`req.baseUrl` under Express) when the middleware ran. */
   readonly mountPath: string;
+  /**
+   * `scheme://host[:port]` of the request, as Express computes it (honouring `trust proxy`).
+   * @throws {UrlUnavailableError} when the request has no valid Host header.
+   */
+  origin(): string;
 }
 
 export const contextStorage = new AsyncLocalStorage<ContextFrame>();
@@ -42,57 +48,4 @@ export function currentRequest(): RequestInfo | undefined {
 
 export function runInFrame<T>(store: Store, request: RequestInfo | undefined, fn: () => T): T {
   return contextStorage.run({ store, parent: currentFrame(), request }, fn);
-}
-
-interface MountedRequest extends IncomingMessage {
-  baseUrl?: unknown;
-  originalUrl?: unknown;
-}
-
-/** The path a middleware is mounted at: Express's `req.baseUrl`, or derived from `originalUrl`. */
-export function mountPathOf(req: IncomingMessage): string {
-  const mounted = req as MountedRequest;
-  if (typeof mounted.baseUrl === 'string') return mounted.baseUrl;
-  if (typeof mounted.originalUrl !== 'string') return '';
-  const path = pathOf(req.url ?? '');
-  const originalPath = pathOf(mounted.originalUrl);
-  if (originalPath.endsWith(path)) return originalPath.slice(0, originalPath.length - path.length);
-  // Connect turns a request for exactly the mount path ("/sub") into "/".
-  if (path === '/' && !originalPath.endsWith('/')) return originalPath;
-  return '';
-}
-
-function pathOf(url: string): string {
-  const queryAt = url.indexOf('?');
-  return queryAt === -1 ? url : url.slice(0, queryAt);
-}
-
-/** The frame of the innermost store middleware each request went through. */
-const requestFrames = new WeakMap<IncomingMessage, ContextFrame>();
-
-/**
- * Runs the rest of a request with `store` current. Body parsers call `next()` from the
- * request's stream events, whose async context was fixed when the connection opened, not by
- * us; so the request's `emit` re-enters the frame of the innermost store middleware, and
- * handlers after multer or `express.json()` still see the store. `emit` is patched once per
- * request: a second store middleware (a sub-app's) replaces the frame instead of wrapping the
- * first patch, which would otherwise win.
- */
-export function runRequestInStore(store: Store, req: IncomingMessage, next: () => void): void {
-  const frame: ContextFrame = {
-    store,
-    parent: currentFrame(),
-    request: { req, mountPath: mountPathOf(req) },
-  };
-  if (!requestFrames.has(req)) {
-    const emit = req.emit.bind(req) as (event: string | symbol, ...args: unknown[]) => boolean;
-    req.emit = function emitInStoreContext(event: string | symbol, ...args: unknown[]): boolean {
-      const current = requestFrames.get(req);
-      return current === undefined
-        ? emit(event, ...args)
-        : contextStorage.run(current, () => emit(event, ...args));
-    } as typeof req.emit;
-  }
-  requestFrames.set(req, frame);
-  contextStorage.run(frame, next);
 }

@@ -67,6 +67,7 @@ export type { GcImage, GcOptions, GcReport } from './gc.js';
 // Express
 export { serveImages } from './http/serve.js';
 export type { OffloadMode, ServeImagesOptions } from './http/serve.js';
+export type { ServedFolder } from './http/serve.js';
 export { HotFileCache } from './http/hot-cache.js';
 export type { HotFile, HotFileCacheOptions } from './http/hot-cache.js';
 export { uploadImage } from './http/upload.js';

@@ -12,10 +12,11 @@ import {
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 import { imageTransaction } from '../models/image-transaction.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
-import { assertStore, type Middleware, type Store } from '../stores/store.js';
+import { assertStore, type Store } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
 import { failRequest, type ErrorMode } from '../uploads/respond.js';
 import type { StagedImageFile } from '../uploads/storage.js';
+import type { Middleware } from './middleware.js';
 import type { UploadedRequest } from './upload.js';
 
 /** What attachImage needs of an image: its size, type and URL. */

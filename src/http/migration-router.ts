@@ -20,7 +20,8 @@ import {
   type TrackerEvent,
 } from '../migration/tracker.js';
 import type { MigrationOptions } from '../migration/types.js';
-import { Store, type Middleware } from '../stores/store.js';
+import { Store } from '../stores/store.js';
+import type { Middleware } from './middleware.js';
 
 export interface MigrationRouterOptions {
   /** The Sequelize instance whose image models are migrated. */

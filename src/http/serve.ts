@@ -8,9 +8,9 @@ import type { ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import serveStatic from 'serve-static';
 import { InvalidOptionError } from '../errors.js';
-import type { Middleware } from '../stores/store.js';
 import { encodePath, isPlain, sendHot, sendOffload, SVG_POLICY } from './fast-responses.js';
 import { HotFileCache, type HotFileCacheOptions } from './hot-cache.js';
+import type { Middleware } from './middleware.js';
 
 /** Who sends the bytes when a web server in front does: nginx, or Apache / lighttpd. */
 export type OffloadMode = 'x-accel-redirect' | 'x-sendfile';
@@ -47,6 +47,23 @@ export interface ServeImagesOptions {
   internalLocation?: string;
 }
 
+/**
+ * A folder to serve, with its options checked and resolved (see {@link resolveServedFolder}):
+ * what a store declares as its `servedFolder`, and what the serving middleware runs on.
+ */
+export interface ServedFolder {
+  /** The folder, as an absolute path. */
+  readonly root: string;
+  /** The URL path it is served under, without leading or trailing `/` (e.g. `images`). */
+  readonly prefix: string;
+  readonly cors: boolean;
+  /** The cache every middleware serving this folder shares; `undefined` when it is off. */
+  readonly hotCache: HotFileCache | undefined;
+  readonly offload: OffloadMode | undefined;
+  /** The nginx `internal` location, with a leading and a trailing `/`. */
+  readonly internalLocation: string;
+}
+
 /** URLs change with every new file (`?_ts=`), so a response never needs revalidating. */
 const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
@@ -72,12 +89,37 @@ export function normalizePrefix(prefix: unknown): string {
  * app.use(serveImages({ root: '/var/images', prefix: 'images' }));
  */
 export function serveImages(options: ServeImagesOptions): Middleware {
-  const root = resolve(options.root);
-  const mount = `/${normalizePrefix(options.prefix)}/`;
-  const cors = options.cors ?? false;
-  const hot = hotCacheOf(options.hotCache);
-  const offload = offloadOf(options.offload);
-  const internal = internalLocationOf(options.internalLocation, mount);
+  return serveFolder(resolveServedFolder(options));
+}
+
+/**
+ * Checks serving options once and resolves their defaults, throwing `InvalidOptionError`
+ * naming the bad option; the hot cache it makes is shared by every middleware of the folder.
+ */
+export function resolveServedFolder(options: ServeImagesOptions): ServedFolder {
+  if (typeof options.root !== 'string' || options.root === '') {
+    throw new InvalidOptionError('root', 'must be the path of the folder to serve');
+  }
+  const prefix = normalizePrefix(options.prefix);
+  if (options.cors !== undefined && typeof options.cors !== 'boolean') {
+    throw new InvalidOptionError('cors', 'must be a boolean');
+  }
+  return {
+    root: resolve(options.root),
+    prefix,
+    cors: options.cors ?? false,
+    hotCache: hotCacheOf(options.hotCache),
+    offload: offloadOf(options.offload),
+    internalLocation: internalLocationOf(options.internalLocation, `/${prefix}/`),
+  };
+}
+
+/** The middleware serving a resolved folder (see {@link serveImages}). */
+export function serveFolder(folder: ServedFolder): Middleware {
+  const { root, cors, offload } = folder;
+  const mount = `/${folder.prefix}/`;
+  const hot = folder.hotCache;
+  const internal = folder.internalLocation;
   // Known only once the folder exists, so it is not remembered before.
   let realRoot: string | undefined;
 

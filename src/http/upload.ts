@@ -11,7 +11,6 @@ import {
   UploadMalformedError,
   UploadMissingFileError,
 } from '../errors.js';
-import type { Middleware } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
 import {
   positiveInteger,
@@ -20,6 +19,7 @@ import {
 } from '../uploads/options.js';
 import { failRequest, toUploadError, type ErrorMode } from '../uploads/respond.js';
 import { imageStorage, type StagedImageFile } from '../uploads/storage.js';
+import type { Middleware } from './middleware.js';
 
 export interface UploadImageOptions extends ImageStorageOptions {
   /** The form field that carries the image. */

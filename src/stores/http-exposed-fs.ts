@@ -1,13 +1,13 @@
 /**
- * A file-system store that serves its own folder: `store.middleware()` makes the store current
- * and serves the images under `/{prefix}/`. URLs are built from the request being served.
+ * A file-system store whose folder is served over HTTP: it declares the folder, prefix and
+ * serving options as its `servedFolder`, and `store.middleware()` (the HTTP layer) serves the
+ * images under `/{prefix}/` and makes the store current. URLs are built from the request being
+ * served.
  */
-import { currentRequest, runRequestInStore } from '../context-storage.js';
+import { currentRequest } from '../context-storage.js';
 import { InvalidOptionError, UrlUnavailableError } from '../errors.js';
-import { normalizePrefix, serveImages, type ServeImagesOptions } from '../http/serve.js';
-import { requestOrigin } from '../http/request-host.js';
+import { resolveServedFolder, type ServedFolder, type ServeImagesOptions } from '../http/serve.js';
 import { BaseFileSystemStore, type BaseFileSystemStoreOptions } from './fs.js';
-import type { Middleware } from './store.js';
 
 export interface HttpExposedFileSystemStoreOptions extends BaseFileSystemStoreOptions {
   /**
@@ -54,28 +54,30 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
   readonly prefix: string;
   readonly cors: boolean;
   readonly #hostUrlGetter: (() => string) | undefined;
-  /** Made once, so its options are checked here and one hot cache serves every mount. */
-  readonly #serve: Middleware;
+  /** Resolved once, so its options are checked here and one hot cache serves every mount. */
+  readonly #served: ServedFolder;
 
   constructor(options: HttpExposedFileSystemStoreOptions) {
     super(options);
-    this.prefix = normalizePrefix(options.prefix ?? 'images/');
-    if (options.hostUrlGetter !== undefined && typeof options.hostUrlGetter !== 'function') {
-      throw new InvalidOptionError('hostUrlGetter', 'must be a function returning a URL');
-    }
-    if (options.cors !== undefined && typeof options.cors !== 'boolean') {
-      throw new InvalidOptionError('cors', 'must be a boolean');
-    }
-    this.#hostUrlGetter = options.hostUrlGetter;
-    this.cors = options.cors ?? false;
-    this.#serve = serveImages({
+    this.#served = resolveServedFolder({
       root: this.path,
-      prefix: this.prefix,
-      cors: this.cors,
+      prefix: options.prefix ?? 'images/',
+      cors: options.cors,
       hotCache: options.hotCache,
       offload: options.offload,
       internalLocation: options.internalLocation,
     });
+    if (options.hostUrlGetter !== undefined && typeof options.hostUrlGetter !== 'function') {
+      throw new InvalidOptionError('hostUrlGetter', 'must be a function returning a URL');
+    }
+    this.#hostUrlGetter = options.hostUrlGetter;
+    this.prefix = this.#served.prefix;
+    this.cors = this.#served.cors;
+  }
+
+  /** The store's folder, served under `/{prefix}/` by `middleware()`. */
+  override get servedFolder(): ServedFolder {
+    return this.#served;
   }
 
   protected override baseUrl(): string {
@@ -91,17 +93,6 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
           "the store a hostUrlGetter, e.g. { hostUrlGetter: () => 'https://example.com/' }.",
       );
     }
-    return `${requestOrigin(request.req)}${request.mountPath}/${this.prefix}/`;
-  }
-
-  /** Serves the images under `/{prefix}/` and runs every other request with this store current. */
-  override middleware(): Middleware {
-    const serve = this.#serve;
-    return (req, res, next) => {
-      serve(req, res, (err?: unknown) => {
-        if (err !== undefined) next(err);
-        else runRequestInStore(this, req, next);
-      });
-    };
+    return `${request.origin()}${request.mountPath}/${this.prefix}/`;
   }
 }

@@ -4,8 +4,8 @@
  * store; reads, URLs and serving come from the primary.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { runRequestInStore } from '../context-storage.js';
 import { ImageNotFoundError, InvalidOptionError } from '../errors.js';
+import { storeMiddleware } from '../http/current-store.js';
 import {
   assertFileInput,
   Store,
@@ -162,13 +162,7 @@ export class MirrorStore extends Store {
 
   /** The primary's middleware (it may serve files), with this store as the current store. */
   override middleware(): Middleware {
-    const primary = this.primary.middleware();
-    return (req, res, next) => {
-      primary(req, res, (err?: unknown) => {
-        if (err !== undefined) next(err);
-        else runRequestInStore(this, req, next);
-      });
-    };
+    return storeMiddleware(this, this.primary.middleware());
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
-import { runRequestInStore } from '../context-storage.js';
 import { ImageNotFoundError, InvalidOptionError, UrlUnavailableError } from '../errors.js';
 import { isNotFound, s3Error } from './s3-errors.js';
 import { s3Sdk } from './s3-sdk.js';
@@ -86,8 +85,9 @@ export class S3SandboxStore extends Store {
 
   /** Makes the store current and loads the listing before the rest of the request runs. */
   override middleware(): Middleware {
-    return (req, _res, next) => {
-      this.ready().then(() => runRequestInStore(this, req, next), next);
+    const current = super.middleware();
+    return (req, res, next) => {
+      this.ready().then(() => current(req, res, next), next);
     };
   }
 

@@ -3,10 +3,13 @@
  * that the models call. Stores know nothing of Sequelize: they see images only as
  * {@link ImageLike} values.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { runRequestInStore } from '../context-storage.js';
+import { storeMiddleware } from '../http/current-store.js';
+import type { Middleware } from '../http/middleware.js';
+import type { ServedFolder } from '../http/serve.js';
 import { describe, validateImageKey, type ImageKey } from './keys.js';
+
+export type { Middleware } from '../http/middleware.js';
 
 /** What `putFile` accepts: a stream (read once, never buffered whole) or bytes. */
 export type FileInput = Readable | Uint8Array;
@@ -47,13 +50,6 @@ export interface ListFilesOptions {
   /** Only files whose object type starts with this are needed. */
   readonly objectTypePrefix?: string;
 }
-
-/** A plain `(req, res, next)` middleware: runs under Express 4, Express 5 and Connect. */
-export type Middleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-) => void;
 
 /**
  * Base class of every store. Subclasses implement the four primitives; everything else is
@@ -185,6 +181,15 @@ export abstract class Store {
   }
 
   /**
+   * The folder of this store's files that `middleware()` serves over HTTP, when the store
+   * serves its own files (`HttpExposedFileSystemStore`); `undefined` for stores whose files
+   * are served elsewhere (S3, a CDN, a web server in front).
+   */
+  get servedFolder(): ServedFolder | undefined {
+    return undefined;
+  }
+
+  /**
    * Stores the file of `image` (an original is not reproducible, a thumbnail is).
    * Like every promise-returning helper, it rejects (never throws) on a bad argument.
    */
@@ -247,14 +252,15 @@ export abstract class Store {
   }
 
   /**
-   * A middleware that runs the rest of the request with this store as the current store.
+   * A middleware that serves the store's {@link servedFolder}, if it has one, and runs every
+   * other request with this store as the current store.
    *
    * @example
    * app.use(store.middleware());
    * app.get('/me', async (req, res) => res.json({ url: (await user.picture.original())?.locate() }));
    */
   middleware(): Middleware {
-    return (req, _res, next) => runRequestInStore(this, req, next);
+    return storeMiddleware(this);
   }
 }
 

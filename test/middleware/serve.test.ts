@@ -259,3 +259,18 @@ describe('serveImages', () => {
     }
   });
 });
+
+describe('serveImages options', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['root', { root: '' }],
+    ['root', { root: 42 }],
+    ['prefix', { prefix: '../up' }],
+    ['cors', { cors: 'yes' }],
+    ['offload', { offload: 'x-redirect' }],
+  ])('refuses a bad %s with E_INVALID_OPTION naming it (%j)', (option, bad) => {
+    const options = { root: '/var/images', prefix: 'images', ...bad };
+    expect(() => serveImages(options as unknown as Parameters<typeof serveImages>[0])).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', option }) as Error,
+    );
+  });
+});

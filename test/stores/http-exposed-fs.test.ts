@@ -1,8 +1,10 @@
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
+import { resolve } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  HotFileCache,
   HttpExposedFileSystemStore,
   InvalidOptionError,
   UrlUnavailableError,
@@ -258,5 +260,60 @@ describe('HttpExposedFileSystemStore options', () => {
       () =>
         new HttpExposedFileSystemStore(undefined as unknown as HttpExposedFileSystemStoreOptions),
     ).toThrow(expect.objectContaining({ option: 'path' }) as Error);
+  });
+});
+
+describe('HttpExposedFileSystemStore declares what it serves', () => {
+  it('as its servedFolder: the folder, prefix and serving options, resolved', () => {
+    const store = makeStore({
+      prefix: '/pics/',
+      cors: true,
+      offload: 'x-accel-redirect',
+      internalLocation: '/protected',
+    });
+    const { hotCache, ...rest } = store.servedFolder;
+    expect(rest).toEqual({
+      root: resolve(dir.path),
+      prefix: 'pics',
+      cors: true,
+      offload: 'x-accel-redirect',
+      internalLocation: '/protected/',
+    });
+    expect(hotCache).toBeInstanceOf(HotFileCache);
+    expect(makeStore({ hotCache: false }).servedFolder.hotCache).toBeUndefined();
+    expect(makeStore().servedFolder).toMatchObject({ prefix: 'images', offload: undefined });
+  });
+
+  it('one hot cache serves every middleware() of the store', async () => {
+    const store = makeStore({ prefix: 'shared' });
+    await store.putFile(Buffer.from('shared bytes'), ...KEY, false);
+    const cache = store.servedFolder.hotCache!;
+    const first = FRAMEWORKS[0]!.create().use(store.middleware()).listener;
+    const second = FRAMEWORKS[0]!.create().use(store.middleware()).listener;
+    // The cache keeps only files left alone for a while; move the clock rather than wait.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 10_000);
+      await vi.waitFor(async () => {
+        await request(first).get(`/shared/${LAYOUT}`).expect(200);
+        expect(cache.stats.hits).toBeGreaterThan(0);
+      });
+      const hits = cache.stats.hits;
+      const served = await request(second).get(`/shared/${LAYOUT}`).expect(200);
+      expect(served.body).toEqual(Buffer.from('shared bytes'));
+      expect(cache.stats.hits).toBe(hits + 1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it.each<[string, Partial<HttpExposedFileSystemStoreOptions>]>([
+    ['offload', { offload: 'x-redirect' as unknown as 'x-sendfile' }],
+    ['internalLocation', { offload: 'x-accel-redirect', internalLocation: 'relative/' }],
+    ['hotCache', { hotCache: 'yes' as unknown as boolean }],
+  ])('refuses a bad %s in the constructor, naming it', (option, options) => {
+    expect(() => makeStore(options)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', option }) as Error,
+    );
   });
 });

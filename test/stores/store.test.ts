@@ -1,8 +1,14 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store, type ImageLike } from '../../src/index.js';
+import { getCurrentStore, Store, type ImageLike } from '../../src/index.js';
+import { resolveServedFolder } from '../../src/http/serve.js';
 import { assertStore, cacheBuster } from '../../src/stores/store.js';
+import { FRAMEWORKS, sendJson } from '../support/frameworks.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { makeTempDir } from '../support/temp-dir.js';
 import { readAll } from './conformance.js';
 
 const CREATED = new Date(Date.UTC(2017, 9, 10, 12, 34, 56, 789));
@@ -234,5 +240,50 @@ describe('assertStore', () => {
   ])('refuses %s with a TypeError naming the argument', (_, value) => {
     expect(() => assertStore(value)).toThrow(/^store must be a Store/);
     expect(() => assertStore(value, 'options.store')).toThrow(/^options\.store must be a Store/);
+  });
+});
+
+describe('middleware() serves the folder a store declares', () => {
+  it('answers under the declared prefix and runs other requests with the store current', async () => {
+    const dir = await makeTempDir('served-folder');
+    try {
+      await mkdir(join(dir.path, 'a'));
+      await writeFile(join(dir.path, 'a/b.png'), 'declared bytes');
+      const folder = resolveServedFolder({ root: dir.path, prefix: 'files' });
+      class ServingStore extends MemoryStore {
+        override get servedFolder() {
+          return folder;
+        }
+      }
+      const store = new ServingStore();
+      const app = FRAMEWORKS[0]!
+        .create()
+        .use(store.middleware())
+        .use((_req, res) => {
+          sendJson(res, { current: getCurrentStore() === store });
+        });
+      const served = await request(app.listener).get('/files/a/b.png').expect(200);
+      expect(served.headers['content-type']).toBe('image/png');
+      expect(served.headers['x-content-type-options']).toBe('nosniff');
+      expect(Buffer.from(served.body as Buffer).toString()).toBe('declared bytes');
+      await request(app.listener).get('/files/a/missing.png').expect(404);
+      const other = await request(app.listener).get('/other').expect(200);
+      expect(other.body).toEqual({ current: true });
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('serves nothing for a store that declares no folder', async () => {
+    const store = new MemoryStore();
+    expect(store.servedFolder).toBeUndefined();
+    const app = FRAMEWORKS[0]!
+      .create()
+      .use(store.middleware())
+      .use((_req, res) => {
+        sendJson(res, { current: getCurrentStore() === store });
+      });
+    const response = await request(app.listener).get('/images/a/b.png').expect(200);
+    expect(response.body).toEqual({ current: true });
   });
 });

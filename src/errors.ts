@@ -5,6 +5,7 @@
  */
 
 import type { FailedImageKey, MigrationSummary } from './migration/types.js';
+import { describeKey } from './stores/keys.js';
 
 /**
  * Every `code` an {@link ImageAttachError} can carry. All are `E_*`, except
@@ -167,8 +168,8 @@ export class MigrationImageError extends ImageAttachError {
     options?: ImageAttachErrorOptions,
   ) {
     super(
-      `Could not migrate ${image.objectType} ${image.objectId} ${image.width}x${image.height} ` +
-        `${image.mimetype}: ${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}`,
+      `Could not migrate ${describeKey(image)}: ` +
+        `${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}`,
       options,
     );
   }

@@ -7,6 +7,7 @@ import type { Sequelize } from 'sequelize';
 import { ImageAttachError, InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { gc, type GcImage, type GcReport } from '../gc.js';
 import { imageModelsOf } from '../migration/migrate.js';
+import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { UsageError } from './args.js';
@@ -158,8 +159,7 @@ export async function runGcCommand(argv: readonly string[], io: CliIO): Promise<
 }
 
 function describeImage(image: GcImage): string {
-  const { model, objectType, objectId, width, height, mimetype, original } = image;
-  return `${model} ${objectType} ${objectId} ${width}x${height} ${mimetype} (${original ? 'original' : 'thumbnail'})`;
+  return `${image.model} ${describeKey(image)} (${image.original ? 'original' : 'thumbnail'})`;
 }
 
 function describeReport(report: GcReport, deleting: boolean): string {

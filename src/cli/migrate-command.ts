@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import { imageModelsOf, migrate } from '../migration/migrate.js';
 import type { MigrationReport, MigrationSummary } from '../migration/types.js';
+import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';
@@ -163,12 +164,11 @@ function summary(
 }
 
 function describeFailure(failure: MigrationImageError): string {
-  const { objectType, objectId, width, height, mimetype, original } = failure.image;
-  const cause = failure.cause;
+  const { image, cause } = failure;
   const code = cause instanceof ImageAttachError ? cause.code : (cause as { code?: string })?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
   return (
-    `${objectType} ${objectId} ${width}x${height} ${mimetype}` +
-    ` (${original ? 'original' : 'thumbnail'}): ${code === undefined ? '' : `${code} `}${message}`
+    `${describeKey(image)} (${image.original ? 'original' : 'thumbnail'}): ` +
+    `${code === undefined ? '' : `${code} `}${message}`
   );
 }

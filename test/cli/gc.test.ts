@@ -93,7 +93,7 @@ describe('sequelize-imageattach gc', () => {
     expect(run.stderr).toContain(`Checking (nothing is removed) the folder ${storeDir}`);
     expect(run.stdout).toContain(`orphan ${orphan}`);
     expect(run.stdout).toMatch(
-      /missing SomethingCover something-cover \d+ 100x158 image\/jpeg \(thumbnail\)/,
+      /missing SomethingCover something-cover\/\d+\/100x158 image\/jpeg \(thumbnail\)/,
     );
     // A missing file needs attention: exit 1.
     expect(run.code).toBe(1);

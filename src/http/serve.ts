@@ -48,8 +48,8 @@ export interface ServeImagesOptions {
 }
 
 /**
- * A folder to serve, with its options checked and resolved (see {@link resolveServedFolder}):
- * what a store declares as its `servedFolder`, and what the serving middleware runs on.
+ * A folder to serve, with its options checked and resolved once: what a store declares as its
+ * `servedFolder`, and what the serving middleware runs on.
  */
 export interface ServedFolder {
   /** The folder, as an absolute path. */

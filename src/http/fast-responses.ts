@@ -1,6 +1,7 @@
 /**
- * The two answers the serving middleware gives without send: a file from the hot cache, with
- * the headers send would give it, and an offload header for the web server in front.
+ * The answers the serving middleware gives without send: a file from the hot cache, with the
+ * headers send would give it, and an offload header for the web server in front; the headers
+ * are shared with the disk path of `send-from-disk.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fresh from 'fresh';
@@ -35,9 +36,26 @@ export function sendHot(
   relative: string,
   cors: boolean,
 ): void {
-  const lastModified = file.mtime.toUTCString();
-  // The ETag send makes from a file's stat, so a client's validators survive a cache miss.
-  const etag = `W/"${file.bytes.length.toString(16)}-${file.mtime.getTime().toString(16)}"`;
+  if (!setFileHeaders(req, res, file.bytes.length, file.mtime, relative, cors)) return;
+  res.end(req.method === 'HEAD' ? undefined : file.bytes);
+}
+
+/**
+ * Sets send's headers for a whole file of `size` bytes changed at `mtime`: caching, type,
+ * length and validators. Answers 304 itself and returns `false` when the client's copy is
+ * fresh; otherwise sets status 200 and returns `true`, leaving the body to the caller.
+ */
+export function setFileHeaders(
+  req: IncomingMessage,
+  res: ServerResponse,
+  size: number,
+  mtime: Date,
+  relative: string,
+  cors: boolean,
+): boolean {
+  const lastModified = mtime.toUTCString();
+  // The ETag send makes from a file's stat, so a client's validators survive either path.
+  const etag = `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
   setCommonHeaders(res, relative, cors);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Last-Modified', lastModified);
@@ -45,13 +63,13 @@ export function sendHot(
   if (fresh(req.headers, { etag, 'last-modified': lastModified })) {
     res.statusCode = 304;
     res.end();
-    return;
+    return false;
   }
   const type = contentType(relative.slice(relative.lastIndexOf('.')));
   if (type !== false) res.setHeader('Content-Type', type);
-  res.setHeader('Content-Length', file.bytes.length);
+  res.setHeader('Content-Length', size);
   res.statusCode = 200;
-  res.end(req.method === 'HEAD' ? undefined : file.bytes);
+  return true;
 }
 
 /** Answers with the header that makes nginx or Apache send the file, and no body. */

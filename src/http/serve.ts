@@ -10,6 +10,7 @@ import serveStatic from 'serve-static';
 import { InvalidOptionError } from '../errors.js';
 import { encodePath, isPlain, sendHot, sendOffload, SVG_POLICY } from './fast-responses.js';
 import { HotFileCache, type HotFileCacheOptions } from './hot-cache.js';
+import { sendFromDisk } from './send-from-disk.js';
 import type { Middleware } from './middleware.js';
 
 /** Who sends the bytes when a web server in front does: nginx, or Apache / lighttpd. */
@@ -170,21 +171,32 @@ export function serveFolder(folder: ServedFolder): Middleware {
       sendOffload(res, offload, target, relative, cors);
       return;
     }
-    const file = hot !== undefined && isPlain(req) ? hot.get(real) : undefined;
+    const viaSend = () => {
+      req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
+      try {
+        serve(req, res, (err?: unknown) => {
+          const status = statusOf(err);
+          if (status !== undefined && status < 500) sendStatus(res, status, headersOf(err));
+          else next(err);
+        });
+      } finally {
+        req.url = url;
+      }
+    };
+    if (!isPlain(req)) {
+      viaSend();
+      return;
+    }
+    const file = hot?.get(real);
     if (file !== undefined) {
       sendHot(req, res, file, relative, cors);
       return;
     }
-    req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
-    try {
-      serve(req, res, (err?: unknown) => {
-        const status = statusOf(err);
-        if (status !== undefined && status < 500) sendStatus(res, status, headersOf(err));
-        else next(err);
-      });
-    } finally {
-      req.url = url;
-    }
+    sendFromDisk(req, res, real, relative, cors, {
+      status: (status) => sendStatus(res, status),
+      send: viaSend,
+      fail: next,
+    });
   };
 }
 

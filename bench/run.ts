@@ -14,6 +14,7 @@ import { tempFolder } from './support/inputs.js';
 /** In the order they run; each is `bench/<name>.ts`, exporting a `Benchmark` of that name. */
 const BENCHMARKS = [
   'serving',
+  'serving-processes',
   'workflow',
   'thumbnail',
   'locate',

@@ -48,6 +48,16 @@ import {
   validateFormats,
 } from './thumbnail-formats.js';
 import { runAtomic, writeImageFile } from './transaction-files.js';
+import {
+  setImgHTML,
+  setPictureHTML,
+  setSrcset,
+  validateSetHTMLOptions,
+  type PictureHTMLOptions,
+  type SetHTMLOptions,
+  type SrcsetOptions,
+} from './set-html.js';
+import { thumbHashOf } from '../images/placeholder.js';
 
 /** What every set method takes. */
 export interface ImageSetOptions {
@@ -226,9 +236,13 @@ export abstract class BaseImageSet<I extends Image> {
     if (typeof mimetype !== 'string') throw new TypeError('mimetype must be a string');
     extensionFor(mimetype);
     const store = resolveStore(options.store);
+    const original = options.original ?? true;
+    // Only what can be read twice: a stream goes to the store once.
+    const source = typeof input === 'string' || input instanceof Uint8Array ? input : undefined;
+    const values = await this.withPlaceholder(options.values, original, source, mimetype);
     return await runAtomic(this.sequelize, options.transaction, (transaction) =>
       this.insert(
-        { ...options, width, height, mimetype, original: options.original ?? true },
+        { ...options, values, width, height, mimetype, original },
         transaction,
         store,
         () => toFileInput(input),
@@ -259,10 +273,17 @@ export abstract class BaseImageSet<I extends Image> {
           cause: error,
         });
       }
+      const values = await this.withPlaceholder(
+        options.values,
+        true,
+        probeable.source,
+        info.mimetype,
+      );
       return await runAtomic(this.sequelize, options.transaction, (transaction) =>
         this.insert(
           {
             ...options,
+            values,
             width: info.width,
             height: info.height,
             mimetype: info.mimetype,
@@ -276,6 +297,29 @@ export abstract class BaseImageSet<I extends Image> {
     } finally {
       await probeable.release();
     }
+  }
+
+  /**
+   * `values` with the original's ThumbHash when the model has a `placeholder` column (see
+   * `imageAttributes({ placeholder: true })`). Decoded before the transaction begins, so the
+   * write turn is not held while it is; an image sharp cannot decode gets none.
+   */
+  private async withPlaceholder(
+    values: FromFileOptions<I>['values'],
+    original: boolean,
+    source: string | Uint8Array | undefined,
+    mimetype: string,
+  ): Promise<FromFileOptions<I>['values']> {
+    if (!original || source === undefined || !('placeholder' in this.model.getAttributes())) {
+      return values;
+    }
+    if (values !== undefined && 'placeholder' in values) return values;
+    const bytes =
+      typeof source === 'string' || Buffer.isBuffer(source)
+        ? source
+        : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    const placeholder = await thumbHashOf(bytes, mimetype).catch(() => null);
+    return { ...values, placeholder } as unknown as FromFileOptions<I>['values'];
   }
 
   /** Inserts the row (removing the old set first for an original), then writes the file. */
@@ -418,9 +462,30 @@ export abstract class BaseImageSet<I extends Image> {
     return (await this.requireOriginal(options)).locate(options);
   }
 
-  /** `<img …>` of the original, or `''` when the set is empty. */
-  async toHTML(options: ImageSetOptions = {}): Promise<string> {
-    const original = await this.original(options);
-    return original === null ? '' : original.toHTML(options);
+  /**
+   * `srcset` of the set's images in one format, narrowest first: `'…/1.100x158.jpe?_ts=… 100w,
+   * …'`, or `''` when it has none.
+   */
+  async srcset(options: SrcsetOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setSrcset(await this.images(options), options);
+  }
+
+  /**
+   * `<img src srcset sizes width height …>` of the set, escaped: `srcset` lists every width
+   * of the original's format when the set has more than one; `''` when the set is empty.
+   */
+  async toHTML(options: SetHTMLOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setImgHTML(await this.images(options), options);
+  }
+
+  /**
+   * `<picture>` with a `<source type srcset sizes>` for each of `formats` the set has sizes
+   * in (see `generateThumbnails`' `formats`), then the set's `<img>`; `''` when it is empty.
+   */
+  async toPictureHTML(options: PictureHTMLOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setPictureHTML(await this.images(options), options);
   }
 }

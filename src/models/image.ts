@@ -21,6 +21,7 @@ import type { Store } from '../stores/store.js';
 import { createdAtColumn, installCreatedAtHooks, markDefaultColumn } from './created-at.js';
 import { keyLockModel } from './file-locks.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
+import { imgHTML, validateImgOptions, type ImgAttributeOptions } from './image-html.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
@@ -64,6 +65,9 @@ export interface StoreOption {
   /** @default the current store (see `storeContext` and `store.middleware()`) */
   store?: Store;
 }
+
+/** What an image's `toHTML` takes. */
+export interface ImageHTMLOptions extends StoreOption, ImgAttributeOptions {}
 
 /** What `openFile` and `makeBlob` take. */
 export interface ImageReadOptions extends StoreOption {
@@ -313,9 +317,17 @@ export abstract class Image<
   /** The URL `locate` made last, with the store and the column values it was made from. */
   #located: LocatedUrl | undefined;
 
-  /** `<img src="…" width="…" height="…">`, escaped. */
-  toHTML(options: StoreOption = {}): string {
-    return `<img src="${escapeHtml(this.locate(options))}" width="${this.width}" height="${this.height}">`;
+  /**
+   * `<img src="…" width="…" height="…">`, every attribute escaped, with the attributes asked
+   * for (`alt`, `loading`, `placeholder`, …); a set's `toHTML` adds `srcset` and `sizes`.
+   */
+  toHTML(options: ImageHTMLOptions = {}): string {
+    validateImgOptions(options);
+    const placeholder = this.placeholder;
+    return imgHTML(
+      { src: this.locate(options), width: this.width, height: this.height, placeholder },
+      options,
+    );
   }
 }
 
@@ -403,13 +415,4 @@ function defaultObjectIdAttribute(model: ModelStatic<Image>): string | undefined
   }
   const names = (model as ModelStatic<Image> & typeof Image).identityAttributes();
   return names.length === 1 ? names[0] : undefined;
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }

@@ -34,10 +34,12 @@ export function sendHot(
   file: HotFile,
   relative: string,
   cors: boolean,
+  ownEtag?: string,
 ): void {
   const lastModified = file.mtime.toUTCString();
   // The ETag send makes from a file's stat, so a client's validators survive a cache miss.
-  const etag = `W/"${file.bytes.length.toString(16)}-${file.mtime.getTime().toString(16)}"`;
+  const etag =
+    ownEtag ?? `W/"${file.bytes.length.toString(16)}-${file.mtime.getTime().toString(16)}"`;
   setCommonHeaders(res, relative, cors);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Last-Modified', lastModified);

@@ -7,10 +7,12 @@ import { realpathSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import serveStatic from 'serve-static';
+import vary from 'vary';
 import { InvalidOptionError } from '../errors.js';
 import type { Middleware } from '../stores/store.js';
 import { encodePath, isPlain, sendHot, sendOffload, SVG_POLICY } from './fast-responses.js';
 import { HotFileCache, type HotFileCacheOptions } from './hot-cache.js';
+import { isNegotiated, negotiateFile } from './negotiate.js';
 
 /** Who sends the bytes when a web server in front does: nginx, or Apache / lighttpd. */
 export type OffloadMode = 'x-accel-redirect' | 'x-sendfile';
@@ -45,6 +47,14 @@ export interface ServeImagesOptions {
    * @default '/_internal/{prefix}/'
    */
   internalLocation?: string;
+  /**
+   * Content negotiation: a request for a JPEG, PNG, GIF or TIFF whose AVIF or WebP sibling
+   * exists (the same size in another format, see `generateThumbnails`' `formats`) is answered
+   * with the sibling when `Accept` names its type (`image/avif`, then `image/webp`), with
+   * `Vary: Accept` and an ETag per representation. `*\/*` alone never gets one.
+   * @default false
+   */
+  negotiate?: boolean;
 }
 
 /** URLs change with every new file (`?_ts=`), so a response never needs revalidating. */
@@ -78,6 +88,9 @@ export function serveImages(options: ServeImagesOptions): Middleware {
   const hot = hotCacheOf(options.hotCache);
   const offload = offloadOf(options.offload);
   const internal = internalLocationOf(options.internalLocation, mount);
+  const negotiate = options.negotiate ?? false;
+  if (typeof negotiate !== 'boolean')
+    throw new InvalidOptionError('negotiate', 'must be a boolean');
   // Known only once the folder exists, so it is not remembered before.
   let realRoot: string | undefined;
 
@@ -107,8 +120,8 @@ export function serveImages(options: ServeImagesOptions): Middleware {
       sendStatus(res, 405, { Allow: 'GET, HEAD' });
       return;
     }
-    const rest = pathname.slice(mount.length - 1);
-    const relative = safeRelativePath(rest);
+    let rest = pathname.slice(mount.length - 1);
+    let relative = safeRelativePath(rest);
     if (typeof relative === 'number') {
       sendStatus(res, relative);
       return;
@@ -118,8 +131,22 @@ export function serveImages(options: ServeImagesOptions): Middleware {
     // an async one costs a thread-pool round trip per request (measured: 0.88 of serve-static's
     // requests per second async, 0.96 sync; see docs/benchmarks.md).
     realRoot ??= realpathOrUndefined(root);
-    const real = realpathOrUndefined(resolve(root, relative));
-    if (realRoot === undefined || real === undefined || !real.startsWith(realRoot + sep)) {
+    const inRoot = (path: string) => {
+      const found = realpathOrUndefined(path);
+      return realRoot !== undefined && found?.startsWith(realRoot + sep) === true
+        ? found
+        : undefined;
+    };
+    let real = inRoot(resolve(root, relative));
+    let etag: string | undefined;
+    if (real !== undefined && negotiate && isNegotiated(relative)) {
+      vary(res, 'Accept');
+      const chosen = negotiateFile(req, relative, real, inRoot);
+      if (chosen !== undefined && chosen.relative !== relative)
+        rest = `/${encodePath(chosen.relative)}`;
+      ({ relative, real, etag } = chosen ?? { relative, real });
+    }
+    if (real === undefined) {
       sendStatus(res, 404);
       return;
     }
@@ -130,10 +157,12 @@ export function serveImages(options: ServeImagesOptions): Middleware {
     }
     const file = hot !== undefined && isPlain(req) ? hot.get(real) : undefined;
     if (file !== undefined) {
-      sendHot(req, res, file, relative, cors);
+      sendHot(req, res, file, relative, cors, etag);
       return;
     }
     req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
+    // send keeps an ETag already set, and answers 304s by it.
+    if (etag !== undefined) res.setHeader('ETag', etag);
     try {
       serve(req, res, (err?: unknown) => {
         const status = statusOf(err);

@@ -42,6 +42,12 @@ export interface HttpExposedFileSystemStoreOptions extends BaseFileSystemStoreOp
    * @default '/_internal/{prefix}/'
    */
   internalLocation?: string;
+  /**
+   * Answer AVIF or WebP siblings to the browsers that ask for them (see
+   * {@link ServeImagesOptions.negotiate}).
+   * @default false
+   */
+  negotiate?: boolean;
 }
 
 /**
@@ -75,6 +81,7 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
       hotCache: options.hotCache,
       offload: options.offload,
       internalLocation: options.internalLocation,
+      negotiate: options.negotiate,
     });
   }
 

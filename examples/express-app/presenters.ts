@@ -4,6 +4,10 @@
  */
 import type { Image, Store } from '../../src/index.js';
 import type { Album, AlbumPhoto, Models, User, UserPicture } from './models.js';
+import { GRID_SIZES, GRID_WIDTH, PHOTO_FORMATS } from './sizes.js';
+
+/** The types stored beside the thumbnails' own for `<picture>`, not listed as sizes. */
+const ALTERNATE_TYPES = PHOTO_FORMATS.map((format) => `image/${format}`);
 
 export interface ImageView {
   url: string;
@@ -26,6 +30,8 @@ export interface UserView {
 
 export interface PhotoView extends PictureView {
   position: number;
+  /** `<picture>` of the grid: AVIF, WebP and JPEG sources, and a placeholder. */
+  html: string;
 }
 
 export interface AlbumView {
@@ -45,6 +51,10 @@ export function pictureView(images: readonly Image[], store: Store): PictureView
   if (original === undefined) return null;
   const thumbnails = images
     .filter((image) => !image.original)
+    // The AVIF and WebP copies of a JPEG's sizes go to <picture>, not to the list of sizes.
+    .filter(
+      (image) => image.mimetype === original.mimetype || !ALTERNATE_TYPES.includes(image.mimetype),
+    )
     .sort((a, b) => a.width - b.width || a.height - b.height)
     .map((image) => imageView(image, store));
   return { original: imageView(original, store), thumbnails };
@@ -79,7 +89,17 @@ export async function loadAlbumView(album: Album, store: Store): Promise<AlbumVi
   const photos: PhotoView[] = [];
   for (const [position, set] of [...byPosition].sort(([a], [b]) => a - b)) {
     const picture = pictureView(set, store);
-    if (picture !== null) photos.push({ position, ...picture });
+    if (picture === null) continue;
+    const html = await album.photos.getImageSet({ position }).toPictureHTML({
+      store,
+      sizes: GRID_SIZES,
+      widths: [GRID_WIDTH, GRID_WIDTH * 2],
+      alt: `Photo ${position + 1}`,
+      loading: 'lazy',
+      decoding: 'async',
+      placeholder: true,
+    });
+    photos.push({ position, ...picture, html });
   }
   return { id: album.id, title: album.title, photos };
 }

@@ -92,7 +92,7 @@ export function defineModels(sequelize: Sequelize) {
     {
       albumId: { type: DataTypes.INTEGER, primaryKey: true },
       position: { type: DataTypes.INTEGER, primaryKey: true },
-      // Each size in JPEG, AVIF and WebP (for <picture>), and a ThumbHash placeholder.
+      // Each size in JPEG and WebP (for <picture>), and a ThumbHash placeholder.
       ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
     },
     { sequelize, tableName: 'album_photo' },

@@ -30,7 +30,7 @@ export interface UserView {
 
 export interface PhotoView extends PictureView {
   position: number;
-  /** `<picture>` of the grid: AVIF, WebP and JPEG sources, and a placeholder. */
+  /** `<picture>` of the grid: WebP and JPEG sources, and a placeholder. */
   html: string;
 }
 
@@ -51,7 +51,7 @@ export function pictureView(images: readonly Image[], store: Store): PictureView
   if (original === undefined) return null;
   const thumbnails = images
     .filter((image) => !image.original)
-    // The AVIF and WebP copies of a JPEG's sizes go to <picture>, not to the list of sizes.
+    // The WebP copies of a JPEG's sizes go to <picture>, not to the list of sizes.
     .filter(
       (image) => image.mimetype === original.mimetype || !ALTERNATE_TYPES.includes(image.mimetype),
     )

@@ -22,8 +22,12 @@ export const PHOTO_THUMBNAILS: readonly ThumbnailSize[] = [
   { width: GRID_WIDTH * 2 },
 ];
 
-/** Album photos are also stored in these formats, offered by the grid's `<picture>`. */
-export const PHOTO_FORMATS: readonly ThumbnailFormat[] = ['avif', 'webp'];
+/**
+ * Album photos are also stored in these formats, offered by the grid's `<picture>`. Not AVIF
+ * here: at sharp's default effort it takes ten to thirty times WebP's time to encode a
+ * detailed photo, and these are made while the upload waits.
+ */
+export const PHOTO_FORMATS: readonly ThumbnailFormat[] = ['webp'];
 
 /** How wide the grid shows a photo, for `sizes`: the grid's columns are at most 320 px. */
 export const GRID_SIZES = `(min-width: 700px) ${GRID_WIDTH}px, 100vw`;

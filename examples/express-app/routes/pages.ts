@@ -7,7 +7,7 @@ import { ValidationError } from 'sequelize';
 import { parseId, sendPage, type AppContext } from '../app-context.js';
 import { HttpError, notFound, publicError } from '../http-errors.js';
 import type { Album, User } from '../models.js';
-import { loadAlbumView, loadAlbumViews, loadUserViews } from '../presenters.js';
+import { loadAlbumView, loadAlbumViews, loadPhotoHtml, loadUserViews } from '../presenters.js';
 import { albumPage, albumsPage } from '../views/albums.js';
 import { homePage } from '../views/home.js';
 import { userPage } from '../views/user.js';
@@ -137,7 +137,7 @@ export function pageRoutes(context: AppContext): Router {
       res,
       context,
       { title: album.title, section: 'albums', status },
-      albumPage(view, error),
+      albumPage(view, error, await loadPhotoHtml(album, view, store())),
     );
   }
 

@@ -56,7 +56,12 @@ export function albumsPage(albums: AlbumView[], error?: { message: string; title
   `;
 }
 
-export function albumPage(album: AlbumView, uploadError?: string): SafeHtml {
+/** `photoHtml`: each photo's `<picture>` by position (see `loadPhotoHtml`). */
+export function albumPage(
+  album: AlbumView,
+  uploadError?: string,
+  photoHtml: ReadonlyMap<number, string> = new Map(),
+): SafeHtml {
   return html`
     <nav class="crumbs">
       <a href="/albums">Albums</a> <span aria-hidden="true">/</span> ${album.title}
@@ -84,9 +89,8 @@ export function albumPage(album: AlbumView, uploadError?: string): SafeHtml {
     <section id="photos" class="grid" aria-label="Photos">
       ${album.photos.length === 0 ? html`<p class="muted grid-empty">No photos yet.</p>` : ''}
       ${album.photos.map((photo) => {
-        // Made by the set's toPictureHTML(), which escapes every attribute.
         return html`<figure class="photo">
-          <a href="${photo.original.url}">${new SafeHtml(photo.html)}</a>
+          <a href="${photo.original.url}">${new SafeHtml(photoHtml.get(photo.position) ?? '')}</a>
           <figcaption>
             <span>${photo.original.width} × ${photo.original.height}</span>
             <form method="post" action="/albums/${album.id}/photos/${photo.position}/delete">

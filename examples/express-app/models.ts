@@ -51,7 +51,11 @@ export function defineModels(sequelize: Sequelize) {
     declare userId: number;
   }
   UserPicture.init(
-    { userId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
+    // A ThumbHash of each picture, painted while it loads.
+    {
+      userId: { type: DataTypes.INTEGER, primaryKey: true },
+      ...imageAttributes({ placeholder: true }),
+    },
     { sequelize, tableName: 'user_picture' },
   );
   imageAttachment(User, 'picture', UserPicture, { foreignKey: 'userId' });
@@ -88,7 +92,8 @@ export function defineModels(sequelize: Sequelize) {
     {
       albumId: { type: DataTypes.INTEGER, primaryKey: true },
       position: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes(),
+      // Each size in JPEG and WebP (for <picture>), and a ThumbHash placeholder.
+      ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
     },
     { sequelize, tableName: 'album_photo' },
   );

@@ -4,6 +4,10 @@
  */
 import type { Image, Store } from '../../src/index.js';
 import type { Album, AlbumPhoto, Models, User, UserPicture } from './models.js';
+import { GRID_SIZES, GRID_WIDTH, PHOTO_FORMATS } from './sizes.js';
+
+/** The types stored beside the thumbnails' own for `<picture>`, not listed as sizes. */
+const ALTERNATE_TYPES = PHOTO_FORMATS.map((format) => `image/${format}`);
 
 export interface ImageView {
   url: string;
@@ -16,6 +20,8 @@ export interface ImageView {
 export interface PictureView {
   original: ImageView;
   thumbnails: ImageView[];
+  /** The thumbnails' copies in other formats (WebP beside JPEG), for `<picture>`. */
+  alternates?: ImageView[];
 }
 
 export interface UserView {
@@ -43,11 +49,18 @@ export function imageView(image: Image, store: Store): ImageView {
 export function pictureView(images: readonly Image[], store: Store): PictureView | null {
   const original = images.find((image) => image.original);
   if (original === undefined) return null;
-  const thumbnails = images
+  // The WebP copies of a JPEG's sizes go to <picture>, not to the list of sizes.
+  const isAlternate = (image: Image) =>
+    image.mimetype !== original.mimetype && ALTERNATE_TYPES.includes(image.mimetype);
+  const sorted = images
     .filter((image) => !image.original)
-    .sort((a, b) => a.width - b.width || a.height - b.height)
-    .map((image) => imageView(image, store));
-  return { original: imageView(original, store), thumbnails };
+    .sort((a, b) => a.width - b.width || a.height - b.height);
+  const alternates = sorted.filter(isAlternate).map((image) => imageView(image, store));
+  return {
+    ...(alternates.length === 0 ? {} : { alternates }),
+    original: imageView(original, store),
+    thumbnails: sorted.filter((image) => !isAlternate(image)).map((i) => imageView(i, store)),
+  };
 }
 
 /** The image of a width: the thumbnail, else the original (shown scaled). */
@@ -82,6 +95,32 @@ export async function loadAlbumView(album: Album, store: Store): Promise<AlbumVi
     if (picture !== null) photos.push({ position, ...picture });
   }
   return { id: album.id, title: album.title, photos };
+}
+
+/**
+ * The grid's `<picture>` of each photo, by position: WebP and JPEG sources by width, and the
+ * placeholder, made by the set's toPictureHTML() (which escapes every attribute).
+ */
+export async function loadPhotoHtml(
+  album: Album,
+  view: AlbumView,
+  store: Store,
+): Promise<Map<number, string>> {
+  const html = new Map<number, string>();
+  for (const { position } of view.photos) {
+    const markup = await album.photos.getImageSet({ position }).toPictureHTML({
+      store,
+      sizes: GRID_SIZES,
+      widths: [GRID_WIDTH, GRID_WIDTH * 2],
+      formats: PHOTO_FORMATS,
+      alt: `Photo ${position + 1}`,
+      loading: 'lazy',
+      decoding: 'async',
+      placeholder: true,
+    });
+    html.set(position, markup);
+  }
+  return html;
 }
 
 export async function loadAlbumViews(models: Models, store: Store): Promise<AlbumView[]> {

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import type { Sequelize } from 'sequelize';
 import { imageTransaction, type Store } from '../../src/index.js';
 import type { Models } from './models.js';
-import { PHOTO_THUMBNAILS, USER_THUMBNAILS } from './sizes.js';
+import { PHOTO_FORMATS, PHOTO_THUMBNAILS, USER_THUMBNAILS } from './sizes.js';
 
 const PEOPLE: ReadonlyArray<{ name: string; hues: [number, number] | null }> = [
   { name: 'Mina Park', hues: [205, 265] },
@@ -40,7 +40,11 @@ export async function seed(sequelize: Sequelize, models: Models, store: Store): 
     const set = album.photos.getImageSet({ position });
     await imageTransaction(sequelize, async (transaction) => {
       await set.fromBlob(blob, { store, transaction });
-      await set.generateThumbnails(PHOTO_THUMBNAILS, { store, transaction });
+      await set.generateThumbnails(PHOTO_THUMBNAILS, {
+        store,
+        transaction,
+        formats: PHOTO_FORMATS,
+      });
     });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The thumbnail widths the pages show, made at upload so no page ever renders one on demand.
  */
-import type { ThumbnailSize } from '../../src/index.js';
+import type { ThumbnailFormat, ThumbnailSize } from '../../src/index.js';
 
 /** Avatars: 128 px, and 256 px for the 2x `srcset`. */
 export const AVATAR_WIDTH = 128;
@@ -21,3 +21,16 @@ export const PHOTO_THUMBNAILS: readonly ThumbnailSize[] = [
   { width: GRID_WIDTH },
   { width: GRID_WIDTH * 2 },
 ];
+
+/**
+ * Album photos are also stored in these formats, offered by the grid's `<picture>`. Not AVIF
+ * here: at sharp's default effort it takes ten to thirty times WebP's time to encode a
+ * detailed photo, and these are made while the upload waits.
+ */
+export const PHOTO_FORMATS: readonly ThumbnailFormat[] = ['webp'];
+
+/** How wide the grid shows a photo, for `sizes`: the grid's columns are at most 320 px. */
+export const GRID_SIZES = `(min-width: 700px) ${GRID_WIDTH}px, 100vw`;
+
+/** How wide the user page shows the picture, for `sizes`. */
+export const PICTURE_SIZES = `(min-width: 520px) ${PICTURE_WIDTH}px, 100vw`;

@@ -35,14 +35,15 @@ export function sendHot(
   file: HotFile,
   relative: string,
   cors: boolean,
+  ownEtag?: string,
 ): void {
-  if (!setFileHeaders(req, res, file.bytes.length, file.mtime, relative, cors)) return;
+  if (!setFileHeaders(req, res, file.bytes.length, file.mtime, relative, cors, ownEtag)) return;
   res.end(req.method === 'HEAD' ? undefined : file.bytes);
 }
 
 /**
  * Sets send's headers for a whole file of `size` bytes changed at `mtime`: caching, type,
- * length and validators. Answers 304 itself and returns `false` when the client's copy is
+ * length and validators (`ownEtag` replaces the stat ETag). Answers 304 itself and returns `false` when the client's copy is
  * fresh; otherwise sets status 200 and returns `true`, leaving the body to the caller.
  */
 export function setFileHeaders(
@@ -52,10 +53,12 @@ export function setFileHeaders(
   mtime: Date,
   relative: string,
   cors: boolean,
+  ownEtag?: string,
 ): boolean {
   const lastModified = mtime.toUTCString();
-  // The ETag send makes from a file's stat, so a client's validators survive either path.
-  const etag = `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
+  // The ETag send makes from a file's stat, so a client's validators survive either path; a
+  // negotiated representation brings its own.
+  const etag = ownEtag ?? `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
   setCommonHeaders(res, relative, cors);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Last-Modified', lastModified);

@@ -39,6 +39,7 @@ export function sendFromDisk(
   relative: string,
   cors: boolean,
   fallbacks: DiskFallbacks,
+  etag?: string,
 ): void {
   // O_NOFOLLOW: the caller checked the real path; a symlink swapped in since is not followed.
   open(path, constants.O_RDONLY | constants.O_NOFOLLOW, (openError, fd) => {
@@ -62,7 +63,7 @@ export function sendFromDisk(
       return;
     }
     // Headers first: a fresh copy (304) or a HEAD needs no read.
-    if (!setFileHeaders(req, res, stats.size, stats.mtime, relative, cors)) {
+    if (!setFileHeaders(req, res, stats.size, stats.mtime, relative, cors, etag)) {
       closeQuietly(fd);
       return;
     }

@@ -7,9 +7,11 @@ import { realpathSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import serveStatic from 'serve-static';
+import vary from 'vary';
 import { InvalidOptionError } from '../errors.js';
 import { encodePath, isPlain, sendHot, sendOffload, SVG_POLICY } from './fast-responses.js';
 import { HotFileCache, type HotFileCacheOptions } from './hot-cache.js';
+import { isNegotiated, negotiateFile } from './negotiate.js';
 import { sendFromDisk } from './send-from-disk.js';
 import type { Middleware } from './middleware.js';
 
@@ -46,6 +48,14 @@ export interface ServeImagesOptions {
    * @default '/_internal/{prefix}/'
    */
   internalLocation?: string;
+  /**
+   * Content negotiation: a request for a JPEG, PNG, GIF or TIFF whose AVIF or WebP sibling
+   * exists (the same size in another format, see `generateThumbnails`' `formats`) is answered
+   * with the sibling when `Accept` names its type (`image/avif`, then `image/webp`), with
+   * `Vary: Accept` and an ETag per representation. `*\/*` alone never gets one.
+   * @default false
+   */
+  negotiate?: boolean;
 }
 
 /**
@@ -63,6 +73,8 @@ export interface ServedFolder {
   readonly offload: OffloadMode | undefined;
   /** The nginx `internal` location, with a leading and a trailing `/`. */
   readonly internalLocation: string;
+  /** Whether AVIF/WebP siblings are negotiated by `Accept` (see `negotiate`). */
+  readonly negotiate: boolean;
 }
 
 /** URLs change with every new file (`?_ts=`), so a response never needs revalidating. */
@@ -105,6 +117,9 @@ export function resolveServedFolder(options: ServeImagesOptions): ServedFolder {
   if (options.cors !== undefined && typeof options.cors !== 'boolean') {
     throw new InvalidOptionError('cors', 'must be a boolean');
   }
+  if (options.negotiate !== undefined && typeof options.negotiate !== 'boolean') {
+    throw new InvalidOptionError('negotiate', 'must be a boolean');
+  }
   return {
     root: resolve(options.root),
     prefix,
@@ -112,12 +127,13 @@ export function resolveServedFolder(options: ServeImagesOptions): ServedFolder {
     hotCache: hotCacheOf(options.hotCache),
     offload: offloadOf(options.offload),
     internalLocation: internalLocationOf(options.internalLocation, `/${prefix}/`),
+    negotiate: options.negotiate ?? false,
   };
 }
 
 /** The middleware serving a resolved folder (see {@link serveImages}). */
 export function serveFolder(folder: ServedFolder): Middleware {
-  const { root, cors, offload } = folder;
+  const { root, cors, offload, negotiate } = folder;
   const mount = `/${folder.prefix}/`;
   const hot = folder.hotCache;
   const internal = folder.internalLocation;
@@ -150,8 +166,8 @@ export function serveFolder(folder: ServedFolder): Middleware {
       sendStatus(res, 405, { Allow: 'GET, HEAD' });
       return;
     }
-    const rest = pathname.slice(mount.length - 1);
-    const relative = safeRelativePath(rest);
+    let rest = pathname.slice(mount.length - 1);
+    let relative = safeRelativePath(rest);
     if (typeof relative === 'number') {
       sendStatus(res, relative);
       return;
@@ -161,8 +177,22 @@ export function serveFolder(folder: ServedFolder): Middleware {
     // an async one costs a thread-pool round trip per request (measured: 0.88 of serve-static's
     // requests per second async, 0.96 sync; see docs/benchmarks.md).
     realRoot ??= realpathOrUndefined(root);
-    const real = realpathOrUndefined(resolve(root, relative));
-    if (realRoot === undefined || real === undefined || !real.startsWith(realRoot + sep)) {
+    const inRoot = (path: string) => {
+      const found = realpathOrUndefined(path);
+      return realRoot !== undefined && found?.startsWith(realRoot + sep) === true
+        ? found
+        : undefined;
+    };
+    let real = inRoot(resolve(root, relative));
+    let etag: string | undefined;
+    if (real !== undefined && negotiate && isNegotiated(relative)) {
+      vary(res, 'Accept');
+      const chosen = negotiateFile(req, relative, real, inRoot);
+      if (chosen !== undefined && chosen.relative !== relative)
+        rest = `/${encodePath(chosen.relative)}`;
+      ({ relative, real, etag } = chosen ?? { relative, real });
+    }
+    if (real === undefined) {
       sendStatus(res, 404);
       return;
     }
@@ -173,6 +203,8 @@ export function serveFolder(folder: ServedFolder): Middleware {
     }
     const viaSend = () => {
       req.url = rest + (queryAt === -1 ? '' : url.slice(queryAt));
+      // send keeps an ETag already set, and answers 304s by it.
+      if (etag !== undefined) res.setHeader('ETag', etag);
       try {
         serve(req, res, (err?: unknown) => {
           const status = statusOf(err);
@@ -189,14 +221,22 @@ export function serveFolder(folder: ServedFolder): Middleware {
     }
     const file = hot?.get(real);
     if (file !== undefined) {
-      sendHot(req, res, file, relative, cors);
+      sendHot(req, res, file, relative, cors, etag);
       return;
     }
-    sendFromDisk(req, res, real, relative, cors, {
-      status: (status) => sendStatus(res, status),
-      send: viaSend,
-      fail: next,
-    });
+    sendFromDisk(
+      req,
+      res,
+      real,
+      relative,
+      cors,
+      {
+        status: (status) => sendStatus(res, status),
+        send: viaSend,
+        fail: next,
+      },
+      etag,
+    );
   };
 }
 

@@ -42,6 +42,12 @@ export interface HttpExposedFileSystemStoreOptions extends BaseFileSystemStoreOp
    * @default '/_internal/{prefix}/'
    */
   internalLocation?: string;
+  /**
+   * Answer AVIF or WebP siblings to the browsers that ask for them (see
+   * {@link ServeImagesOptions.negotiate}).
+   * @default false
+   */
+  negotiate?: boolean;
 }
 
 /**
@@ -66,6 +72,7 @@ export class HttpExposedFileSystemStore extends BaseFileSystemStore {
       hotCache: options.hotCache,
       offload: options.offload,
       internalLocation: options.internalLocation,
+      negotiate: options.negotiate,
     });
     if (options.hostUrlGetter !== undefined && typeof options.hostUrlGetter !== 'function') {
       throw new InvalidOptionError('hostUrlGetter', 'must be a function returning a URL');

@@ -4,7 +4,11 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHOTO_THUMBNAILS, USER_THUMBNAILS } from '../../examples/express-app/sizes.js';
+import {
+  PHOTO_FORMATS,
+  PHOTO_THUMBNAILS,
+  USER_THUMBNAILS,
+} from '../../examples/express-app/sizes.js';
 import { databaseKinds } from '../support/database.js';
 import { anyString, jpeg, listFiles, openExampleApp, pathOf, type ExampleApp } from './fixture.js';
 
@@ -147,13 +151,24 @@ describe.each(databaseKinds())('example app pages on $name', (kind) => {
       .attach('photos', await jpeg(330, 220), 'one.jpg')
       .attach('photos', await jpeg(660, 440), 'two.jpg');
     expect(upload.status).toBe(303);
-    expect(await album!.photos.count()).toBe(2 * (1 + PHOTO_THUMBNAILS.length));
+    // Each size in JPEG and in each of PHOTO_FORMATS.
+    const rowsPerPhoto = 1 + PHOTO_THUMBNAILS.length * (1 + PHOTO_FORMATS.length);
+    expect(await album!.photos.count()).toBe(2 * rowsPerPhoto);
 
     const page = await get(`/albums/${album!.id}`);
     expect(page.status).toBe(200);
     expect([...page.text.matchAll(/<figure class="photo">/g)]).toHaveLength(2);
+    // <picture>: a source per format, then the JPEG <img> with its placeholder.
+    for (const extension of [...PHOTO_FORMATS, 'jpe']) {
+      expect(page.text).toMatch(
+        new RegExp(
+          `srcset="[^"]*\\.320x213\\.${extension}\\?_ts=\\d{20} 320w, [^"]*\\.640x426\\.${extension}\\?_ts=\\d{20} 640w"`,
+        ),
+      );
+    }
+    expect(page.text).toContain('<source type="image/webp"');
     expect(page.text).toMatch(
-      /srcset="[^"]*\.320x213\.jpe\?_ts=\d{20} 1x, [^"]*\.640x426\.jpe\?_ts=\d{20} 2x"/,
+      /<img [^>]*style="background-image:url\(&quot;data:image\/png;base64,/,
     );
     expect(page.text).toContain('multiple');
     const list = await get('/albums');
@@ -168,7 +183,7 @@ describe.each(databaseKinds())('example app pages on $name', (kind) => {
 
     const deleted = await request(example.server).post(`/albums/${album!.id}/photos/0/delete`);
     expect(deleted.status).toBe(303);
-    expect(await album!.photos.count()).toBe(1 + PHOTO_THUMBNAILS.length);
+    expect(await album!.photos.count()).toBe(rowsPerPhoto);
     expect(
       (await request(example.server).post(`/albums/${album!.id}/photos/0/delete`)).status,
     ).toBe(404);

@@ -18,6 +18,7 @@ import type {
   NoOriginalImageError,
   SingleImageSet,
   Store,
+  ThumbnailFormat,
   UploadError,
 } from '../../src/index.js';
 import {
@@ -93,6 +94,15 @@ describe('image sets', () => {
     expectTypeOf<SingleImageSet<Image>['images']>().returns.toEqualTypeOf<Promise<Image[]>>();
     expectTypeOf<SingleImageSet<Image>['toHTML']>().returns.toEqualTypeOf<Promise<string>>();
     expectTypeOf<MultipleImageSet<Image>['count']>().returns.toEqualTypeOf<Promise<number>>();
+  });
+
+  it('give sets async srcset, toHTML and toPictureHTML taking typed options', () => {
+    expectTypeOf<SingleImageSet<Image>['srcset']>().returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf<SingleImageSet<Image>['toPictureHTML']>().returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf<SingleImageSet<Image>['toPictureHTML']>()
+      .parameter(0)
+      .toExtend<{ formats?: readonly ThumbnailFormat[] } | undefined>();
+    expectTypeOf<Image['placeholder']>().toEqualTypeOf<string | null | undefined>();
   });
 
   it('give an image a synchronous toHTML and locate', () => {

@@ -7,10 +7,11 @@ import { ValidationError } from 'sequelize';
 import { parseId, sendPage, type AppContext } from '../app-context.js';
 import { HttpError, notFound, publicError } from '../http-errors.js';
 import type { Album, User } from '../models.js';
-import { loadAlbumView, loadAlbumViews, loadUserViews } from '../presenters.js';
+import { loadAlbumView, loadAlbumViews, loadPhotoHtml, loadUserViews } from '../presenters.js';
 import { albumPage, albumsPage } from '../views/albums.js';
 import { homePage } from '../views/home.js';
 import { userPage } from '../views/user.js';
+import { PICTURE_SIZES, PICTURE_WIDTH } from '../sizes.js';
 import { destroyPhoto, destroyPicture } from './deletes.js';
 import { loadAlbum, loadUser, photosUpload, pictureUpload } from './uploads.js';
 
@@ -113,7 +114,21 @@ export function pageRoutes(context: AppContext): Router {
 
   async function sendUserPage(res: Response, user: User, error?: string, status = 200) {
     const [view] = await loadUserViews(context.models, store(), [user]);
-    sendPage(res, context, { title: user.name, section: 'people', status }, userPage(view!, error));
+    const pictureHtml = await user.picture.toHTML({
+      store: store(),
+      sizes: PICTURE_SIZES,
+      widths: [PICTURE_WIDTH, PICTURE_WIDTH * 2],
+      alt: `Picture of ${user.name}`,
+      class: 'picture',
+      decoding: 'async',
+      placeholder: true,
+    });
+    sendPage(
+      res,
+      context,
+      { title: user.name, section: 'people', status },
+      userPage(view!, error, pictureHtml),
+    );
   }
 
   async function sendAlbumPage(res: Response, album: Album, error?: string, status = 200) {
@@ -122,7 +137,7 @@ export function pageRoutes(context: AppContext): Router {
       res,
       context,
       { title: album.title, section: 'albums', status },
-      albumPage(view, error),
+      albumPage(view, error, await loadPhotoHtml(album, view, store())),
     );
   }
 

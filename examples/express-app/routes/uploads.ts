@@ -14,7 +14,7 @@ import {
 import { parseId, type AppContext } from '../app-context.js';
 import { notFound } from '../http-errors.js';
 import type { Album, AlbumPhoto, User } from '../models.js';
-import { PHOTO_THUMBNAILS, USER_THUMBNAILS } from '../sizes.js';
+import { PHOTO_FORMATS, PHOTO_THUMBNAILS, USER_THUMBNAILS } from '../sizes.js';
 
 export const MAX_PHOTOS_PER_UPLOAD = 12;
 
@@ -96,7 +96,7 @@ async function storePhotos(
             transaction,
           }),
         );
-        await set.generateThumbnails(PHOTO_THUMBNAILS, { transaction });
+        await set.generateThumbnails(PHOTO_THUMBNAILS, { transaction, formats: PHOTO_FORMATS });
       }
       return originals;
     }),

@@ -5,7 +5,7 @@
 import { MAX_NAME_LENGTH } from '../models.js';
 import { pick, type AlbumView } from '../presenters.js';
 import { GRID_WIDTH } from '../sizes.js';
-import { html, type SafeHtml } from './html.js';
+import { html, SafeHtml } from './html.js';
 import { uploadPanel } from './upload-panel.js';
 
 export function albumsPage(albums: AlbumView[], error?: { message: string; title: string }) {
@@ -56,7 +56,12 @@ export function albumsPage(albums: AlbumView[], error?: { message: string; title
   `;
 }
 
-export function albumPage(album: AlbumView, uploadError?: string): SafeHtml {
+/** `photoHtml`: each photo's `<picture>` by position (see `loadPhotoHtml`). */
+export function albumPage(
+  album: AlbumView,
+  uploadError?: string,
+  photoHtml: ReadonlyMap<number, string> = new Map(),
+): SafeHtml {
   return html`
     <nav class="crumbs">
       <a href="/albums">Albums</a> <span aria-hidden="true">/</span> ${album.title}
@@ -84,17 +89,8 @@ export function albumPage(album: AlbumView, uploadError?: string): SafeHtml {
     <section id="photos" class="grid" aria-label="Photos">
       ${album.photos.length === 0 ? html`<p class="muted grid-empty">No photos yet.</p>` : ''}
       ${album.photos.map((photo) => {
-        const small = pick(photo, GRID_WIDTH);
         return html`<figure class="photo">
-          <a href="${photo.original.url}"
-            ><img
-              src="${small.url}"
-              srcset="${small.url} 1x, ${pick(photo, GRID_WIDTH * 2).url} 2x"
-              width="${small.width}"
-              height="${small.height}"
-              alt="Photo ${photo.position + 1}"
-              loading="lazy"
-          /></a>
+          <a href="${photo.original.url}">${new SafeHtml(photoHtml.get(photo.position) ?? '')}</a>
           <figcaption>
             <span>${photo.original.width} × ${photo.original.height}</span>
             <form method="post" action="/albums/${album.id}/photos/${photo.position}/delete">

@@ -1,13 +1,16 @@
 /**
  * A user's page: their picture, every stored size of it, the upload form and the delete button.
  */
-import { pick, type UserView } from '../presenters.js';
-import { PICTURE_WIDTH } from '../sizes.js';
+import type { UserView } from '../presenters.js';
 import { avatar } from './avatar.js';
-import { html, type SafeHtml } from './html.js';
+import { html, SafeHtml } from './html.js';
 import { uploadPanel } from './upload-panel.js';
 
-export function userPage(user: UserView, uploadError?: string): SafeHtml {
+/**
+ * `pictureHtml` is the picture's `<img srcset sizes>` with its placeholder, from the set's
+ * toHTML() (which escapes every attribute).
+ */
+export function userPage(user: UserView, uploadError?: string, pictureHtml = ''): SafeHtml {
   const { picture } = user;
   return html`
     <nav class="crumbs"><a href="/">People</a> <span aria-hidden="true">/</span> ${user.name}</nav>
@@ -27,18 +30,7 @@ export function userPage(user: UserView, uploadError?: string): SafeHtml {
             ? html`<div class="picture-empty">
                 <p>Upload a picture to see it here, with its thumbnails.</p>
               </div>`
-            : html`<a href="${picture.original.url}"
-                  ><img
-                    class="picture"
-                    src="${pick(picture, PICTURE_WIDTH).url}"
-                    srcset="
-                      ${pick(picture, PICTURE_WIDTH).url} 1x,
-                      ${pick(picture, PICTURE_WIDTH * 2).url} 2x
-                    "
-                    width="${pick(picture, PICTURE_WIDTH).width}"
-                    height="${pick(picture, PICTURE_WIDTH).height}"
-                    alt="Picture of ${user.name}"
-                /></a>
+            : html`<a href="${picture.original.url}">${new SafeHtml(pictureHtml)}</a>
                 <form
                   method="post"
                   action="/users/${user.id}/picture/delete"

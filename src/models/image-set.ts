@@ -16,6 +16,7 @@ import type {
 import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
+import { PDF_MIMETYPE, pdfThumbnailSource } from '../images/pdf-source.js';
 import {
   DecodedImage,
   renderThumbnail,
@@ -320,7 +321,16 @@ export abstract class BaseImageSet<I extends Image> {
         entry.at.push(at);
         pending.set(key, entry);
       }
-      const source = () => options.source ?? original.openSource({ store, transaction });
+      let source = (): Promise<string | Readable | Buffer> | string | Buffer =>
+        options.source ?? original.openSource({ store, transaction });
+      if (original.mimetype === PDF_MIMETYPE && pending.size > 0) {
+        // A PDF's thumbnails are cut from its first page, rendered once for all of them.
+        const page = await pdfThumbnailSource(
+          await source(),
+          [...pending.values()].map((entry) => entry.box),
+        );
+        source = () => page;
+      }
       let decoded: DecodedImage | undefined;
       if (pending.size > 1) {
         // One decode for all, shrunk while decoding to the largest box: memory follows the

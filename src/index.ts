@@ -44,6 +44,10 @@ export type {
   GenerateThumbnailOptions,
   ImageSetOptions,
 } from './models/image-set.js';
+export type { ImageHTMLOptions } from './models/image.js';
+export type { ThumbnailQuery } from './models/image-set.js';
+export type { ImgAttributeOptions } from './models/image-html.js';
+export type { PictureHTMLOptions, SetHTMLOptions, SrcsetOptions } from './models/set-html.js';
 export { SingleImageSet } from './models/single-image-set.js';
 export { MultipleImageSet } from './models/multiple-image-set.js';
 export { ImageSubset } from './models/image-subset.js';

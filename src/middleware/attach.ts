@@ -11,7 +11,8 @@ import {
 } from '../errors.js';
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 import { imageTransaction } from '../models/image-transaction.js';
-import type { ThumbnailSize } from '../images/thumbnail.js';
+import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
+import { validateFormats } from '../models/thumbnail-formats.js';
 import { assertStore, type Middleware, type Store } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
 import { failRequest, type ErrorMode } from '../uploads/respond.js';
@@ -35,6 +36,7 @@ export interface AttachWriteOptions {
 /** What thumbnails are made with: the staged upload is read instead of the stored copy. */
 export interface ThumbnailWriteOptions extends AttachWriteOptions {
   source?: string;
+  formats?: readonly ThumbnailFormat[];
 }
 
 /** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
@@ -82,6 +84,13 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
    * @default []
    */
   thumbnails?: readonly ThumbnailSize[];
+  /**
+   * More formats each thumbnail is also stored in, e.g. `['avif', 'webp']` for `<picture>`
+   * and content negotiation (see `generateThumbnails`); the image model needs
+   * `imageAttributes({ mimetypeInKey: true })`.
+   * @default []
+   */
+  formats?: readonly ThumbnailFormat[];
   /**
    * The store the files go to.
    * @default the current store (`app.use(store.middleware())`)
@@ -153,6 +162,8 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
   if (errors !== 'respond' && errors !== 'next') {
     throw new InvalidOptionError('errors', "must be 'respond' or 'next'");
   }
+  validateFormats(options.formats);
+  const formatsOption = options.formats === undefined ? {} : { formats: options.formats };
   const { to, store } = options;
   const sizes = thumbnails as ThumbnailSize[];
   const storeOption = store === undefined ? {} : { store };
@@ -170,7 +181,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       writeTransaction(set.sequelize, async (transaction) => {
         const write = { ...storeOption, transaction };
         // Thumbnails come from the staged file: no read back from the store.
-        const thumbnailWrite = { ...write, source: staged.path };
+        const thumbnailWrite = { ...write, ...formatsOption, source: staged.path };
         const image = await set.fromRawFile(staged.path, {
           ...write,
           width: staged.width,

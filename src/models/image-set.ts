@@ -4,14 +4,15 @@
  * given or CLS transaction, or in a transaction of their own), and files follow the rows.
  */
 import type { Readable } from 'node:stream';
-import type {
-  Attributes,
-  CreationAttributes,
-  ModelStatic,
-  Order,
-  Sequelize,
-  Transaction,
-  WhereOptions,
+import {
+  Op,
+  type Attributes,
+  type CreationAttributes,
+  type ModelStatic,
+  type Order,
+  type Sequelize,
+  type Transaction,
+  type WhereOptions,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
@@ -24,9 +25,11 @@ import {
   validateRenderOptions,
   validateThumbnailSize,
   type RenderedThumbnail,
+  type ThumbnailFormat,
   type ThumbnailRenderOptions,
   type ThumbnailSize,
 } from '../images/thumbnail.js';
+import { mimetypeOfFormat, writableFormatOf } from '../images/formats.js';
 import { extensionFor } from '../stores/keys.js';
 import type { FileInput, Store } from '../stores/store.js';
 import { allowInsert, rememberStore } from './image-hooks.js';
@@ -38,7 +41,24 @@ import {
   type RawFileInput,
 } from './image-input.js';
 import type { Image } from './image.js';
+import {
+  findExisting,
+  hasMimetypeKey,
+  preferredOfSize,
+  thumbnailMimetypes,
+  validateFormats,
+} from './thumbnail-formats.js';
 import { runAtomic, writeImageFile } from './transaction-files.js';
+import {
+  setImgHTML,
+  setPictureHTML,
+  setSrcset,
+  validateSetHTMLOptions,
+  type PictureHTMLOptions,
+  type SetHTMLOptions,
+  type SrcsetOptions,
+} from './set-html.js';
+import { thumbHashOf } from '../images/placeholder.js';
 
 /** What every set method takes. */
 export interface ImageSetOptions {
@@ -70,12 +90,27 @@ export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRend
    * caller vouches that it is the original's file.
    */
   source?: string;
+  /**
+   * More formats each size is also stored in, beside `format` (e.g. `['avif', 'webp']` for
+   * `<picture>` and content negotiation). Needs `imageAttributes({ mimetypeInKey: true })`.
+   * @default [] (each size in `format` only)
+   */
+  formats?: readonly ThumbnailFormat[];
+}
+
+/** What `findThumbnail` looks for. */
+export interface ThumbnailQuery {
+  width?: number;
+  height?: number;
+  /** @default any: the original, else the original's thumbnail format, else the first */
+  format?: ThumbnailFormat;
 }
 
 const ORDER: Order = [
   ['original', 'DESC'],
   ['width', 'ASC'],
   ['height', 'ASC'],
+  ['mimetype', 'ASC'],
 ];
 
 export abstract class BaseImageSet<I extends Image> {
@@ -142,31 +177,47 @@ export abstract class BaseImageSet<I extends Image> {
    * @throws {TypeError} when neither is given.
    * @throws {ThumbnailNotFoundError} when the set has none.
    */
-  async findThumbnail(
-    size: { width?: number; height?: number },
-    options: ImageSetOptions = {},
-  ): Promise<I> {
+  async findThumbnail(size: ThumbnailQuery, options: ImageSetOptions = {}): Promise<I> {
     const { width, height } = size ?? {};
     if (width === undefined && height === undefined) {
       throw new TypeError('required width and/or height');
     }
     const image = await this.findBySize(size, options.transaction);
-    if (image === null) throw new ThumbnailNotFoundError(width, height);
+    if (image === undefined) throw new ThumbnailNotFoundError(width, height);
     return this.remember(image, options) as I;
   }
 
-  private findBySize(
-    size: { width?: number; height?: number },
+  private async findBySize(
+    size: ThumbnailQuery,
     transaction: Transaction | null | undefined,
-  ): Promise<I | null> {
+  ): Promise<I | undefined> {
     const criteria: Record<string, unknown> = {};
     if (size.width !== undefined) criteria.width = size.width;
     if (size.height !== undefined) criteria.height = size.height;
-    return this.model.findOne({
-      where: this.where(criteria),
+    if (size.format !== undefined) criteria.mimetype = mimetypeOfFormat(size.format);
+    if (size.format !== undefined || !hasMimetypeKey(this.model)) {
+      const image = await this.model.findOne({
+        where: this.where(criteria),
+        order: ORDER,
+        transaction: transaction ?? undefined,
+      });
+      return image ?? undefined;
+    }
+    // Several formats of one size: which one is preferred depends on the original's type.
+    const images = await this.model.findAll({
+      where: this.where({ [Op.or]: [criteria, { original: true }] }),
       order: ORDER,
       transaction: transaction ?? undefined,
     });
+    const matching = images.filter(
+      (image) =>
+        (size.width === undefined || image.width === size.width) &&
+        (size.height === undefined || image.height === size.height),
+    );
+    return preferredOfSize(
+      matching,
+      images.find((image) => image.original),
+    );
   }
 
   /**
@@ -186,9 +237,13 @@ export abstract class BaseImageSet<I extends Image> {
     if (typeof mimetype !== 'string') throw new TypeError('mimetype must be a string');
     extensionFor(mimetype);
     const store = resolveStore(options.store);
+    const original = options.original ?? true;
+    // Only what can be read twice: a stream goes to the store once.
+    const source = typeof input === 'string' || input instanceof Uint8Array ? input : undefined;
+    const values = await this.withPlaceholder(options.values, original, source, mimetype);
     return await runAtomic(this.sequelize, options.transaction, (transaction) =>
       this.insert(
-        { ...options, width, height, mimetype, original: options.original ?? true },
+        { ...options, values, width, height, mimetype, original },
         transaction,
         store,
         () => toFileInput(input),
@@ -219,10 +274,17 @@ export abstract class BaseImageSet<I extends Image> {
           cause: error,
         });
       }
+      const values = await this.withPlaceholder(
+        options.values,
+        true,
+        probeable.source,
+        info.mimetype,
+      );
       return await runAtomic(this.sequelize, options.transaction, (transaction) =>
         this.insert(
           {
             ...options,
+            values,
             width: info.width,
             height: info.height,
             mimetype: info.mimetype,
@@ -236,6 +298,29 @@ export abstract class BaseImageSet<I extends Image> {
     } finally {
       await probeable.release();
     }
+  }
+
+  /**
+   * `values` with the original's ThumbHash when the model has a `placeholder` column (see
+   * `imageAttributes({ placeholder: true })`). Decoded before the transaction begins, so the
+   * write turn is not held while it is; an image sharp cannot decode gets none.
+   */
+  private async withPlaceholder(
+    values: FromFileOptions<I>['values'],
+    original: boolean,
+    source: string | Uint8Array | undefined,
+    mimetype: string,
+  ): Promise<FromFileOptions<I>['values']> {
+    if (!original || source === undefined || !('placeholder' in this.model.getAttributes())) {
+      return values;
+    }
+    if (values !== undefined && 'placeholder' in values) return values;
+    const bytes =
+      typeof source === 'string' || Buffer.isBuffer(source)
+        ? source
+        : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    const placeholder = await thumbHashOf(bytes, mimetype).catch(() => null);
+    return { ...values, placeholder } as unknown as FromFileOptions<I>['values'];
   }
 
   /** Inserts the row (removing the old set first for an original), then writes the file. */
@@ -297,6 +382,8 @@ export abstract class BaseImageSet<I extends Image> {
     if (!Array.isArray(list)) throw new TypeError('sizes must be an array');
     for (const size of list) validateThumbnailSize(size);
     validateRenderOptions(options);
+    validateFormats(options.formats);
+    const keyed = hasMimetypeKey(this.model);
     const store = resolveStore(options.store);
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
@@ -305,21 +392,26 @@ export abstract class BaseImageSet<I extends Image> {
       const images = await this.model.findAll({ where: this.where(), order: ORDER, transaction });
       const original = images.find((image) => image.original);
       if (original === undefined) throw new NoOriginalImageError();
+      const mimetypes = thumbnailMimetypes(this.model, original.mimetype, options);
       const results: Array<I | undefined> = [];
-      // Sizes still to render, by their exact box: the same box asked twice is made once.
-      const pending = new Map<string, { box: { width: number; height: number }; at: number[] }>();
+      // Sizes still to render, by their exact box and type: the same asked twice is made once.
+      // `at` lists the results a render answers (those of the first format only).
+      type Pending = { box: { width: number; height: number }; mimetype: string; at: number[] };
+      const pending = new Map<string, Pending>();
       for (const [at, size] of sizes.entries()) {
         const box = thumbnailDimensions(original, size);
-        // An image of the asked side first (it may be the original), then of the exact box.
-        const existing = findExisting(images, size, box);
-        if (existing !== undefined) {
-          results[at] = this.remember(existing, { store }) as I;
-          continue;
+        for (const [index, mimetype] of mimetypes.entries()) {
+          // An image of the asked side first (it may be the original), then of the exact box.
+          const existing = findExisting(images, size, box, keyed ? mimetype : undefined);
+          if (existing !== undefined) {
+            if (index === 0) results[at] = this.remember(existing, { store }) as I;
+            continue;
+          }
+          const key = `${box.width}x${box.height} ${mimetype}`;
+          const entry = pending.get(key) ?? { box, mimetype, at: [] };
+          if (index === 0) entry.at.push(at);
+          pending.set(key, entry);
         }
-        const key = `${box.width}x${box.height}`;
-        const entry = pending.get(key) ?? { box, at: [] };
-        entry.at.push(at);
-        pending.set(key, entry);
       }
       let source = (): Promise<string | Readable | Buffer> | string | Buffer =>
         options.source ?? original.openSource({ store, transaction });
@@ -341,7 +433,8 @@ export abstract class BaseImageSet<I extends Image> {
           height: Math.max(...boxes.map((box) => box.height)),
         });
       }
-      for (const { box, at } of pending.values()) {
+      for (const { box, mimetype, at } of pending.values()) {
+        const render = { ...options, format: writableFormatOf(mimetype) as ThumbnailFormat };
         const rendered: RenderedThumbnail =
           decoded === undefined
             ? await renderThumbnail(
@@ -349,9 +442,9 @@ export abstract class BaseImageSet<I extends Image> {
                 original.mimetype,
                 box.width,
                 box.height,
-                options,
+                render,
               )
-            : await decoded.render(box.width, box.height, options);
+            : await decoded.render(box.width, box.height, render);
         const image = await this.insert(
           { ...rendered, original: false },
           transaction,
@@ -379,33 +472,30 @@ export abstract class BaseImageSet<I extends Image> {
     return (await this.requireOriginal(options)).locate(options);
   }
 
-  /** `<img …>` of the original, or `''` when the set is empty. */
-  async toHTML(options: ImageSetOptions = {}): Promise<string> {
-    const original = await this.original(options);
-    return original === null ? '' : original.toHTML(options);
+  /**
+   * `srcset` of the set's images in one format, narrowest first: `'…/1.100x158.jpe?_ts=… 100w,
+   * …'`, or `''` when it has none.
+   */
+  async srcset(options: SrcsetOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setSrcset(await this.images(options), options);
   }
-}
 
-/**
- * The image a thumbnail request is answered with, as the original does: one with the asked
- * side first (it may be the original), else one of the exact box.
- */
-function findExisting<I extends Image>(
-  images: readonly I[],
-  size: ThumbnailSize,
-  box: { width: number; height: number },
-): I | undefined {
-  const matches = (image: I, wanted: { width?: number; height?: number }) =>
-    (wanted.width === undefined || image.width === wanted.width) &&
-    (wanted.height === undefined || image.height === wanted.height);
-  const side =
-    size.width !== undefined
-      ? { width: size.width }
-      : size.height !== undefined
-        ? { height: size.height }
-        : undefined;
-  return (
-    (side === undefined ? undefined : images.find((image) => matches(image, side))) ??
-    images.find((image) => matches(image, box))
-  );
+  /**
+   * `<img src srcset sizes width height …>` of the set, escaped: `srcset` lists every width
+   * of the original's format when the set has more than one; `''` when the set is empty.
+   */
+  async toHTML(options: SetHTMLOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setImgHTML(await this.images(options), options);
+  }
+
+  /**
+   * `<picture>` with a `<source type srcset sizes>` for each of `formats` the set has sizes
+   * in (see `generateThumbnails`' `formats`), then the set's `<img>`; `''` when it is empty.
+   */
+  async toPictureHTML(options: PictureHTMLOptions & ImageSetOptions = {}): Promise<string> {
+    validateSetHTMLOptions(options);
+    return setPictureHTML(await this.images(options), options);
+  }
 }

@@ -21,6 +21,7 @@ import type { Store } from '../stores/store.js';
 import { createdAtColumn, installCreatedAtHooks, markDefaultColumn } from './created-at.js';
 import { keyLockModel } from './file-locks.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
+import { imgHTML, validateImgOptions, type ImgAttributeOptions } from './image-html.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
@@ -31,6 +32,21 @@ export interface ImageAttributesOptions {
    * @default 'created_at' (the column of SQLAlchemy-ImageAttach)
    */
   createdAtField?: string;
+  /**
+   * Put `mimetype` in the primary key, beside `width` and `height`, so one size can be kept in
+   * several formats (`generateThumbnails(sizes, { formats: ['avif', 'webp'] })`). For new
+   * tables: SQLAlchemy-ImageAttach's tables key on (parent, width, height) only, and its
+   * `find_thumbnail` then sees several rows of one size.
+   * @default false (the original's schema)
+   */
+  mimetypeInKey?: boolean;
+  /**
+   * Add a `placeholder` column: a ThumbHash of the original (about 25 bytes, base64), filled
+   * when the original is stored, that `toHTML({ placeholder: true })` paints until the image
+   * loads. A column the original's tables do not have.
+   * @default false
+   */
+  placeholder?: boolean;
 }
 
 /** The columns {@link imageAttributes} contributes. */
@@ -40,6 +56,8 @@ export interface ImageColumns {
   mimetype: ModelAttributeColumnOptions;
   original: ModelAttributeColumnOptions;
   createdAt: ModelAttributeColumnOptions;
+  /** Only with `imageAttributes({ placeholder: true })`. */
+  placeholder?: ModelAttributeColumnOptions;
 }
 
 /** What `openFile`, `makeBlob`, `locate` and `toHTML` take. */
@@ -47,6 +65,9 @@ export interface StoreOption {
   /** @default the current store (see `storeContext` and `store.middleware()`) */
   store?: Store;
 }
+
+/** What an image's `toHTML` takes. */
+export interface ImageHTMLOptions extends StoreOption, ImgAttributeOptions {}
 
 /** What `openFile` and `makeBlob` take. */
 export interface ImageReadOptions extends StoreOption {
@@ -72,10 +93,12 @@ export function imageAttributes(options: ImageAttributesOptions = {}): ImageColu
   if (typeof createdAtField !== 'string' || createdAtField === '') {
     throw new InvalidOptionError('createdAtField', 'must be a non-empty string');
   }
+  const mimetypeInKey = booleanOption('mimetypeInKey', options.mimetypeInKey);
+  const placeholder = booleanOption('placeholder', options.placeholder);
   return {
     width: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },
     height: { type: DataTypes.INTEGER, primaryKey: true, allowNull: false },
-    mimetype: { type: DataTypes.STRING(255), allowNull: false },
+    mimetype: { type: DataTypes.STRING(255), primaryKey: mimetypeInKey, allowNull: false },
     original: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     // DATETIME(6) on MySQL and MariaDB, set by `init` (see `createdAtColumn`).
     createdAt: markDefaultColumn({
@@ -85,11 +108,19 @@ export function imageAttributes(options: ImageAttributesOptions = {}): ImageColu
       // The database's clock, as the original's now(); image sets write the exact time.
       defaultValue: literal('CURRENT_TIMESTAMP'),
     }),
+    ...(placeholder ? { placeholder: { type: DataTypes.STRING(64), allowNull: true } } : {}),
   };
 }
 
-/** Primary key columns that are never part of an image's identity. */
-const SIZE_ATTRIBUTES = new Set(['width', 'height']);
+function booleanOption(name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidOptionError(name, `must be a boolean, not ${JSON.stringify(value)}`);
+  }
+  return value ?? false;
+}
+
+/** Primary key columns that are never part of an image's identity (mimetype when keyed). */
+const SIZE_ATTRIBUTES = new Set(['width', 'height', 'mimetype']);
 const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /**
@@ -111,6 +142,8 @@ export abstract class Image<
   declare mimetype: string;
   declare original: boolean;
   declare createdAt: Date;
+  /** A ThumbHash of the original, base64 (see `imageAttributes({ placeholder: true })`). */
+  declare placeholder?: string | null;
 
   /**
    * The microseconds of `createdAt`'s second (0–999999), as the database keeps them: a `Date`
@@ -284,9 +317,17 @@ export abstract class Image<
   /** The URL `locate` made last, with the store and the column values it was made from. */
   #located: LocatedUrl | undefined;
 
-  /** `<img src="…" width="…" height="…">`, escaped. */
-  toHTML(options: StoreOption = {}): string {
-    return `<img src="${escapeHtml(this.locate(options))}" width="${this.width}" height="${this.height}">`;
+  /**
+   * `<img src="…" width="…" height="…">`, every attribute escaped, with the attributes asked
+   * for (`alt`, `loading`, `placeholder`, …); a set's `toHTML` adds `srcset` and `sizes`.
+   */
+  toHTML(options: ImageHTMLOptions = {}): string {
+    validateImgOptions(options);
+    const placeholder = this.placeholder;
+    return imgHTML(
+      { src: this.locate(options), width: this.width, height: this.height, placeholder },
+      options,
+    );
   }
 }
 
@@ -374,13 +415,4 @@ function defaultObjectIdAttribute(model: ModelStatic<Image>): string | undefined
   }
   const names = (model as ModelStatic<Image> & typeof Image).identityAttributes();
   return names.length === 1 ? names[0] : undefined;
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }

@@ -108,6 +108,14 @@ export type {
   MigrationSummary,
 } from './migration/types.js';
 export { migrationRouter } from './middleware/migration-router.js';
+export { variantRouter } from './middleware/variant-router.js';
+export type {
+  AllowedVariant,
+  VariantRequest,
+  VariantRouterOptions,
+} from './middleware/variant-router.js';
+export type { VariantUrlOptions } from './variants/variant-url.js';
+export type { VariantSize } from './variants/variant-path.js';
 export type { MigrationRouterOptions, StartMigrationBody } from './middleware/migration-router.js';
 export type {
   MigrationFailureJson,

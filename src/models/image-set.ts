@@ -49,6 +49,7 @@ import {
   validateFormats,
 } from './thumbnail-formats.js';
 import { runAtomic, writeImageFile } from './transaction-files.js';
+import { variantUrlOf, type VariantUrlOptions } from '../variants/variant-url.js';
 import {
   setImgHTML,
   setPictureHTML,
@@ -455,6 +456,14 @@ export abstract class BaseImageSet<I extends Image> {
       }
       return results as I[];
     });
+  }
+
+  /**
+   * The signed URL at which `variantRouter` makes (once, when first asked) and answers this
+   * size of the set; no database read.
+   */
+  variantUrl(options: VariantUrlOptions): string {
+    return variantUrlOf(this.model, this.identity(), options);
   }
 
   /** Opens the original's file. @throws {NoOriginalImageError} */

@@ -29,7 +29,6 @@ import {
   parseVariantPath,
   secretBytes,
   verifySignature,
-  type VariantSize,
   type VariantTarget,
 } from '../variants/variant-path.js';
 
@@ -215,7 +214,7 @@ async function makeVariant<I extends Image>(
   const sequelize: Sequelize = set.sequelize;
   return await imageTransaction(sequelize, async (transaction) => {
     await lockNameForWrite(sequelize, transaction, `variant\0${subject}`);
-    return await set.generateThumbnail(target.size as VariantSize & { ratio?: undefined }, {
+    return await set.generateThumbnail(target.size, {
       store,
       transaction,
       format: target.format,
@@ -271,12 +270,15 @@ function allowPredicate(allow: unknown): (request: VariantRequest) => boolean {
 function checkAllowed(entry: unknown, at: number): AllowedVariant {
   const { width, height, formats } = (entry ?? {}) as AllowedVariant;
   const sides = [width, height].filter((side) => side !== undefined);
-  if (sides.length !== 1 || !sides.every((side) => Number.isSafeInteger(side) && side! > 0)) {
+  if (sides.length !== 1 || !sides.every((side) => Number.isSafeInteger(side) && side > 0)) {
     throw new InvalidOptionError(`allow[${at}]`, 'must give one positive width or height');
   }
   if (
     formats !== undefined &&
-    (!Array.isArray(formats) || !formats.every((format) => WRITABLE_FORMATS.includes(format)))
+    (!Array.isArray(formats) ||
+      !(formats as unknown[]).every(
+        (format) => typeof format === 'string' && WRITABLE_FORMATS.includes(format),
+      ))
   ) {
     throw new InvalidOptionError(
       `allow[${at}].formats`,
@@ -290,7 +292,9 @@ function modelsByType(models: unknown): Map<string, ModelStatic<Image>> {
   if (
     !Array.isArray(models) ||
     models.length === 0 ||
-    !models.every((model) => typeof model === 'function' && model.prototype instanceof Image)
+    !(models as unknown[]).every(
+      (model) => typeof model === 'function' && model.prototype instanceof Image,
+    )
   ) {
     throw new InvalidOptionError('models', 'must be a non-empty list of image models');
   }

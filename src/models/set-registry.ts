@@ -32,7 +32,7 @@ export async function findImageSet<I extends Image>(
   model: ModelStatic<I>,
   identity: Record<string, unknown>,
 ): Promise<BaseImageSet<I> | null> {
-  const attachment = attachments.get(model as unknown as ModelStatic<Image>);
+  const attachment = attachments.get(model);
   if (attachment === undefined) {
     throw new TypeError(`${model.name} is not attached to a parent with imageAttachment()`);
   }

@@ -75,19 +75,19 @@ export function signedVariantPath(secret: Buffer, target: VariantTarget): string
 }
 
 /**
- * Splits a request path into its signature and target.
- * @returns `undefined` for anything that is not a variant path (answered 404), or
- *   `{ signature, subject }` with `target` when the subject parses.
+ * Splits a request path into its signature, its signed subject and what that names.
+ * @returns `undefined` for anything that is not a variant path (answered 404).
  */
 export function parseVariantPath(
   path: string,
-): { signature: string; subject: string; target: VariantTarget | undefined } | undefined {
+): { signature: string; subject: string; target: VariantTarget } | undefined {
   if (path.length > MAX_PATH || !path.startsWith('/')) return undefined;
   const slash = path.indexOf('/', 1);
   if (slash < 0) return undefined;
   const signature = path.slice(1, slash);
   const subject = path.slice(slash + 1);
-  return { signature, subject, target: parseSubject(subject) };
+  const target = parseSubject(subject);
+  return target === undefined ? undefined : { signature, subject, target };
 }
 
 function parseSubject(subject: string): VariantTarget | undefined {

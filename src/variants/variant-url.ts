@@ -31,7 +31,7 @@ export function variantUrlOf(
 ): string {
   const { width, height, format } = options ?? {};
   const sides = [width, height].filter((side) => side !== undefined);
-  if (sides.length !== 1 || !sides.every((side) => Number.isSafeInteger(side) && side! > 0)) {
+  if (sides.length !== 1 || !sides.every((side) => Number.isSafeInteger(side) && side > 0)) {
     throw new TypeError('pass one positive integer width or height');
   }
   if (!WRITABLE_FORMATS.includes(format)) {
@@ -45,7 +45,7 @@ export function variantUrlOf(
   const path = signedVariantPath(secretBytes(options.secret), {
     type,
     id,
-    size: width !== undefined ? { width } : { height: height! },
+    size: width !== undefined ? { width } : { height: height },
     format,
   });
   return `${mountPath.replace(/\/+$/, '')}${path}`;

@@ -46,6 +46,12 @@ export type ImageAttachErrorCode =
   | 'E_IMAGE_DECODE_TIMEOUT'
   | 'E_IMAGE_METADATA_TOO_LARGE'
   | 'E_SVG_UNSAFE'
+  | 'E_PDF_UNREADABLE'
+  | 'E_PDF_TOO_MANY_PAGES'
+  | 'E_PDF_PAGE_TOO_LARGE'
+  | 'E_PDF_RENDER_TIMEOUT'
+  | 'E_VARIANT_SIGNATURE'
+  | 'E_VARIANT_NOT_ALLOWED'
   | 'E_QUEUE_FULL'
   | 'E_ATTACH_TARGET_NOT_FOUND'
   | 'E_DATABASE_BUSY'
@@ -488,6 +494,75 @@ export class UnsafeSvgError extends UploadError {
   }
 }
 
+/**
+ * A PDF whose structure does not hold (no header or `startxref`, a cross-reference table that
+ * does not point at its objects), that is encrypted, or that pdf.js cannot read.
+ */
+export class PdfUnreadableError extends UploadError {
+  override readonly code = 'E_PDF_UNREADABLE';
+  override readonly status = 422;
+
+  constructor(
+    /** What is wrong with it. */
+    readonly problem: string,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The PDF cannot be read (${problem}); send an intact, unencrypted PDF.`, options);
+  }
+}
+
+/** A PDF with more pages than `maxPdfPages`. */
+export class PdfTooManyPagesError extends UploadError {
+  override readonly code = 'E_PDF_TOO_MANY_PAGES';
+  override readonly status = 422;
+
+  constructor(
+    readonly pages: number,
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`The PDF has ${pages} pages, more than ${limit}; send a shorter document.`, options);
+  }
+}
+
+/**
+ * A PDF whose first page is larger than `maxPdfPageSize` points on a side, or than `maxPixels`
+ * at 72 dpi.
+ */
+export class PdfPageTooLargeError extends UploadError {
+  override readonly code = 'E_PDF_PAGE_TOO_LARGE';
+  override readonly status = 422;
+
+  constructor(
+    /** The page's width and height in points. */
+    readonly width: number,
+    readonly height: number,
+    readonly limits: { maxPageSize: number; maxPixels: number },
+    options?: UploadErrorOptions,
+  ) {
+    super(
+      `The PDF's first page is ${Math.round(width)}x${Math.round(height)} points, larger than ` +
+        `${limits.maxPageSize} points a side or ${limits.maxPixels} square points; send a ` +
+        'smaller page.',
+      options,
+    );
+  }
+}
+
+/** Reading and rendering a PDF's first page took longer than `pdfRenderTimeout`, and was stopped. */
+export class PdfRenderTimeoutError extends UploadError {
+  override readonly code = 'E_PDF_RENDER_TIMEOUT';
+  override readonly status = 422;
+
+  constructor(
+    /** The limit in milliseconds. */
+    readonly limit: number,
+    options?: UploadErrorOptions,
+  ) {
+    super(`Rendering the PDF took longer than ${limit} ms; send a simpler document.`, options);
+  }
+}
+
 /** The image processing queue is full; try again after `retryAfter` seconds. */
 export class QueueFullError extends ImageAttachError {
   override readonly code = 'E_QUEUE_FULL';
@@ -578,4 +653,16 @@ export class NoMigrationError extends ImageAttachError {
  */
 export class InternalError extends ImageAttachError {
   override readonly code = 'E_INTERNAL';
+}
+
+/** `variantRouter`: the URL's signature is not the one its secret gives for the rest of the path. */
+export class VariantSignatureError extends ImageAttachError {
+  override readonly code = 'E_VARIANT_SIGNATURE';
+  override readonly status = 403;
+}
+
+/** `variantRouter`: a signed URL asks for a size outside `allow`, or for no image there is. */
+export class VariantNotAllowedError extends ImageAttachError {
+  override readonly code = 'E_VARIANT_NOT_ALLOWED';
+  override readonly status = 404;
 }

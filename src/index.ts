@@ -109,6 +109,14 @@ export type {
   MigrationSummary,
 } from './migration/types.js';
 export { migrationRouter } from './http/migration-router.js';
+export { variantRouter } from './http/variant-router.js';
+export type {
+  AllowedVariant,
+  VariantRequest,
+  VariantRouterOptions,
+} from './http/variant-router.js';
+export type { VariantUrlOptions } from './variants/variant-url.js';
+export type { VariantSize } from './variants/variant-path.js';
 export type { MigrationRouterOptions, StartMigrationBody } from './http/migration-router.js';
 export type {
   MigrationFailureJson,

@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { pageRoutes } from './routes/pages.js';
 import { StoreRegistry } from './store-registry.js';
+import { variantRoutes, VARIANTS_PATH } from './variants.js';
 import { messagePage } from './views/message.js';
 
 export interface CreateAppOptions {
@@ -42,6 +43,7 @@ export function createApp(options: CreateAppOptions): Express {
   app.use(securityHeaders);
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', fallthrough: false }));
   app.use(context.stores.middleware());
+  app.use(VARIANTS_PATH, variantRoutes(context.models));
   app.use('/api', apiRoutes(context));
   app.use('/admin', adminRoutes(context));
   app.use(pageRoutes(context));

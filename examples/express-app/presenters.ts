@@ -4,6 +4,7 @@
  */
 import type { Image, Store } from '../../src/index.js';
 import type { Album, AlbumPhoto, Models, User, UserPicture } from './models.js';
+import { largeUrl } from './variants.js';
 import { GRID_SIZES, GRID_WIDTH, PHOTO_FORMATS } from './sizes.js';
 
 /** The types stored beside the thumbnails' own for `<picture>`, not listed as sizes. */
@@ -32,6 +33,8 @@ export interface UserView {
 
 export interface PhotoView extends PictureView {
   position: number;
+  /** The signed URL of its large view, made on first request (see variants.ts). */
+  large: string;
 }
 
 export interface AlbumView {
@@ -92,7 +95,7 @@ export async function loadAlbumView(album: Album, store: Store): Promise<AlbumVi
   const photos: PhotoView[] = [];
   for (const [position, set] of [...byPosition].sort(([a], [b]) => a - b)) {
     const picture = pictureView(set, store);
-    if (picture !== null) photos.push({ position, ...picture });
+    if (picture !== null) photos.push({ position, ...picture, large: largeUrl(album, position) });
   }
   return { id: album.id, title: album.title, photos };
 }

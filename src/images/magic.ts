@@ -6,7 +6,7 @@
 import { mimetypeOfFormat as mimetypeOf } from './formats.js';
 
 /** The formats an upload may be, by the names the options use. */
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'svg';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'svg' | 'pdf';
 
 /** What the first bytes of a file say it is. */
 export interface SniffedType {

@@ -8,6 +8,7 @@ import type { ImageDestroyOptions } from './image-hooks.js';
 import { Image } from './image.js';
 import { MultipleImageSet } from './multiple-image-set.js';
 import { ParentLink } from './parent-link.js';
+import { registerAttachment } from './set-registry.js';
 import { SingleImageSet } from './single-image-set.js';
 import { ensureSqliteSetUp } from './sqlite-setup.js';
 
@@ -110,6 +111,7 @@ export function imageAttachment<P extends Model, I extends Image>(
   if (objectIdOf !== undefined) {
     model.objectIdOf = objectIdOf as (image: Image<object, object>) => bigint;
   }
+  registerAttachment(model, { Parent, name, foreignKey, sourceKey, multiple });
   // Before the application's first transaction, so that its IMMEDIATE ones take turns too.
   ensureSqliteSetUp(Parent.sequelize!);
   const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);

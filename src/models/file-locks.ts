@@ -82,6 +82,29 @@ export async function lockKeyForWrite(
 }
 
 /**
+ * Takes the lock named `name` for the rest of `transaction`, as {@link lockKeyForWrite} takes a
+ * key's: for work that must run once across processes (a variant made on demand). Names live
+ * in a space of their own (`name:` before the hash), so they never share a key's lock.
+ */
+export async function lockNameForWrite(
+  sequelize: Sequelize,
+  transaction: Transaction,
+  name: string,
+): Promise<void> {
+  const id = createHash('sha256').update(`name:${name}`).digest().readBigInt64BE(0).toString();
+  if (isMysql(sequelize)) {
+    await lockMysqlKey(sequelize, transaction, id);
+    return;
+  }
+  if (sequelize.getDialect() !== 'postgres') return;
+  await sequelize.query('SELECT pg_advisory_xact_lock(CAST(:id AS bigint))', {
+    transaction,
+    type: QueryTypes.SELECT,
+    replacements: { id },
+  });
+}
+
+/**
  * An upsert takes an exclusive lock on the row, inserted or found (a plain INSERT IGNORE would
  * take a shared one, and two shared holders upgrading deadlock). A second writer of the key
  * waits on the row, uncommitted or not, until the holder's COMMIT or ROLLBACK. The primary key

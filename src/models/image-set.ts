@@ -17,6 +17,7 @@ import {
 import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
+import { PDF_MIMETYPE, pdfThumbnailSource } from '../images/pdf-source.js';
 import {
   DecodedImage,
   renderThumbnail,
@@ -48,6 +49,7 @@ import {
   validateFormats,
 } from './thumbnail-formats.js';
 import { runAtomic, writeImageFile } from './transaction-files.js';
+import { variantUrlOf, type VariantUrlOptions } from '../variants/variant-url.js';
 import {
   setImgHTML,
   setPictureHTML,
@@ -412,7 +414,16 @@ export abstract class BaseImageSet<I extends Image> {
           pending.set(key, entry);
         }
       }
-      const source = () => options.source ?? original.openSource({ store, transaction });
+      let source = (): Promise<string | Readable | Buffer> | string | Buffer =>
+        options.source ?? original.openSource({ store, transaction });
+      if (original.mimetype === PDF_MIMETYPE && pending.size > 0) {
+        // A PDF's thumbnails are cut from its first page, rendered once for all of them.
+        const page = await pdfThumbnailSource(
+          await source(),
+          [...pending.values()].map((entry) => entry.box),
+        );
+        source = () => page;
+      }
       let decoded: DecodedImage | undefined;
       if (pending.size > 1) {
         // One decode for all, shrunk while decoding to the largest box: memory follows the
@@ -445,6 +456,14 @@ export abstract class BaseImageSet<I extends Image> {
       }
       return results as I[];
     });
+  }
+
+  /**
+   * The signed URL at which `variantRouter` makes (once, when first asked) and answers this
+   * size of the set; no database read.
+   */
+  variantUrl(options: VariantUrlOptions): string {
+    return variantUrlOf(this.model, this.identity(), options);
   }
 
   /** Opens the original's file. @throws {NoOriginalImageError} */

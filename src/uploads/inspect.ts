@@ -26,6 +26,7 @@ import { findSvgProblem } from '../images/svg-safety.js';
 import type { ResolvedImageOptions } from './options.js';
 import type { StagedFile } from './stage.js';
 import { sharpNamesOf } from '../images/formats.js';
+import { inspectStagedPdf } from './inspect-pdf.js';
 
 /** What an accepted upload is: {@link ImageInfo} with the allow-list's name of the format. */
 export interface InspectedImage extends Omit<ImageInfo, 'format'> {
@@ -70,6 +71,7 @@ export async function inspectStagedFile(
   field?: string,
 ): Promise<InspectedImage> {
   const sniffed = checkHead(staged.head, options, field);
+  if (sniffed.format === 'pdf') return await inspectStagedPdf(staged, options, field);
   // An SVG is read and rendered from memory: by path, librsvg would resolve its relative
   // references against the temporary folder, where other uploads sit.
   const input = sniffed.format === 'svg' ? await checkSvg(staged, options, field) : staged.path;

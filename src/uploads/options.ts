@@ -5,6 +5,11 @@
 import { tmpdir } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { mimetypeOfFormat, type ImageFormat } from '../images/magic.js';
+import {
+  DEFAULT_PDF_LIMITS,
+  PDF_PEER_DEPENDENCIES,
+  pdfSupportInstalled,
+} from '../images/pdf-render.js';
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 
 /** What becomes of an accepted SVG upload (see {@link ImageStorageOptions.svg}). */
@@ -13,7 +18,8 @@ export type SvgHandling = 'keep' | 'rasterize';
 export interface ImageStorageOptions {
   /**
    * The formats accepted, by their bytes. `'svg'` is accepted only when listed, and then only
-   * SVGs that pass the safety check.
+   * SVGs that pass the safety check; `'pdf'` only when listed, and then only with the optional
+   * peer dependency `pdfjs-dist` installed (see "PDF originals").
    * @default ['jpeg', 'png', 'webp', 'avif', 'gif']
    */
   formats?: readonly ImageFormat[];
@@ -66,6 +72,23 @@ export interface ImageStorageOptions {
    */
   maxSvgSize?: number;
   /**
+   * Pages per PDF, counted by pdf.js before anything is rendered.
+   * @default 100
+   */
+  maxPdfPages?: number;
+  /**
+   * Points (1/72 inch, times the page's `/UserUnit`) per side of a PDF's first page; the page
+   * must also be within `maxPixels` square points, so that it renders at 72 dpi.
+   * @default 14400 (200 inches, the PDF specification's limit)
+   */
+  maxPdfPageSize?: number;
+  /**
+   * Milliseconds pdf.js may take to read a PDF and render its first page. It runs in a worker
+   * thread of its own, ended at the limit.
+   * @default 5000
+   */
+  pdfRenderTimeout?: number;
+  /**
    * What becomes of an SVG that passed the safety check: `'keep'` stores it as it is;
    * `'rasterize'` renders it (from memory, never from its path) and stores a PNG original
    * instead, so no SVG is ever stored; `req.file` then says PNG and the rendered size.
@@ -104,6 +127,9 @@ export interface ResolvedImageOptions {
   readonly maxExifSize: number;
   readonly maxXmpSize: number;
   readonly maxSvgSize: number;
+  readonly maxPdfPages: number;
+  readonly maxPdfPageSize: number;
+  readonly pdfRenderTimeout: number;
   readonly svg: SvgHandling;
   readonly verify: boolean;
   readonly tmpDir: string;
@@ -111,7 +137,7 @@ export interface ResolvedImageOptions {
 }
 
 export const DEFAULT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif'];
-const KNOWN_FORMATS: readonly ImageFormat[] = [...DEFAULT_FORMATS, 'svg'];
+const KNOWN_FORMATS: readonly ImageFormat[] = [...DEFAULT_FORMATS, 'svg', 'pdf'];
 export const DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 export const DEFAULT_MAX_FRAMES = 100;
@@ -133,6 +159,12 @@ export function resolveImageOptions(options: ImageStorageOptions = {}): Resolved
     throw new InvalidOptionError(
       'formats',
       `must be a non-empty array of ${KNOWN_FORMATS.map((f) => `'${f}'`).join(', ')}`,
+    );
+  }
+  if ((formats as readonly ImageFormat[]).includes('pdf') && !pdfSupportInstalled()) {
+    throw new InvalidOptionError(
+      'formats',
+      `'pdf' needs the optional peer dependency pdfjs-dist: npm install ${PDF_PEER_DEPENDENCIES.join(' ')}`,
     );
   }
   if (options.verify !== undefined && typeof options.verify !== 'boolean') {
@@ -169,6 +201,17 @@ export function resolveImageOptions(options: ImageStorageOptions = {}): Resolved
     maxExifSize: positiveInteger('maxExifSize', options.maxExifSize, DEFAULT_MAX_METADATA_SIZE),
     maxXmpSize: positiveInteger('maxXmpSize', options.maxXmpSize, DEFAULT_MAX_METADATA_SIZE),
     maxSvgSize: positiveInteger('maxSvgSize', options.maxSvgSize, DEFAULT_MAX_SVG_SIZE),
+    maxPdfPages: positiveInteger('maxPdfPages', options.maxPdfPages, DEFAULT_PDF_LIMITS.maxPages),
+    maxPdfPageSize: positiveInteger(
+      'maxPdfPageSize',
+      options.maxPdfPageSize,
+      DEFAULT_PDF_LIMITS.maxPageSize,
+    ),
+    pdfRenderTimeout: positiveInteger(
+      'pdfRenderTimeout',
+      options.pdfRenderTimeout,
+      DEFAULT_PDF_LIMITS.renderTimeout,
+    ),
     svg,
     verify: options.verify ?? true,
     tmpDir,

@@ -17,6 +17,7 @@ import type { Album, AlbumPhoto, User } from '../models.js';
 import { PHOTO_FORMATS, PHOTO_THUMBNAILS, USER_THUMBNAILS } from '../sizes.js';
 
 export const MAX_PHOTOS_PER_UPLOAD = 12;
+export const PHOTO_UPLOAD_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'pdf'] as const;
 
 /** Finds `:id`'s user into `res.locals.user`, or fails with 404 before the body is read. */
 export function loadUser(context: AppContext): RequestHandler {
@@ -63,7 +64,13 @@ export function pictureUpload(context: AppContext, errors: ErrorMode): RequestHa
 export function photosUpload(context: AppContext, errors: ErrorMode): RequestHandler[] {
   return [
     loadAlbum(context),
-    uploadImage({ field: 'photos', maxFiles: MAX_PHOTOS_PER_UPLOAD, errors }),
+    // PDFs too: stored as they are, shown by a PNG of their first page.
+    uploadImage({
+      field: 'photos',
+      maxFiles: MAX_PHOTOS_PER_UPLOAD,
+      formats: PHOTO_UPLOAD_FORMATS,
+      errors,
+    }),
     async (req: Request, res: Response, next: NextFunction) => {
       const files = (req as Request & { files?: StagedImageFile[] }).files ?? [];
       res.locals.photos = await storePhotos(context, res.locals.album as Album, files);

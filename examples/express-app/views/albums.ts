@@ -80,8 +80,9 @@ export function albumPage(
         api: `/api/albums/${album.id}/photos`,
         field: 'photos',
         multiple: true,
+        accept: 'image/*,application/pdf',
         title: 'Drop photos here',
-        hint: 'Up to 12 images at once, 20 MB each',
+        hint: 'Up to 12 images or PDFs at once, 20 MB each',
         refresh: ['photos', 'head'],
         error: uploadError,
       })}
@@ -93,6 +94,7 @@ export function albumPage(
           <a href="${photo.original.url}">${new SafeHtml(photoHtml.get(photo.position) ?? '')}</a>
           <figcaption>
             <span>${photo.original.width} × ${photo.original.height}</span>
+            <a class="button button-small" href="${photo.large}">Large</a>
             <form method="post" action="/albums/${album.id}/photos/${photo.position}/delete">
               <button
                 class="button button-small button-danger"

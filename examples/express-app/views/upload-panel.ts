@@ -12,6 +12,8 @@ export interface UploadPanel {
   api: string;
   field: string;
   multiple: boolean;
+  /** The file input's `accept`. @default 'image/*' */
+  accept?: string;
   title: string;
   hint: string;
   /** Ids of the page parts app.js reloads after an upload. */
@@ -51,7 +53,7 @@ export function uploadPanel(panel: UploadPanel): SafeHtml {
         id="${inputId}"
         type="file"
         name="${panel.field}"
-        accept="image/*"
+        accept="${panel.accept ?? 'image/*'}"
         ${panel.multiple ? html` multiple` : ''}
       />
       <button class="button no-js-only" type="submit">Upload</button>

@@ -60,6 +60,13 @@ export interface FromRawFileOptions<I extends Image = Image> extends FromFileOpt
   mimetype: string;
   /** @default true (false records a thumbnail) */
   original?: boolean;
+  /**
+   * `input` is a path the store may take by moving the file (an upload's staged file): a
+   * file-system store on the same file system renames it instead of copying. The file is gone
+   * afterwards.
+   * @default false
+   */
+  move?: boolean;
 }
 
 export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRenderOptions {
@@ -69,6 +76,12 @@ export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRend
    * caller vouches that it is the original's file.
    */
   source?: string;
+  /**
+   * Thumbnails already rendered from the original with these render options (e.g. by the
+   * upload's check decode), by their box: stored as they are, with no decode here. The caller
+   * vouches for them.
+   */
+  rendered?: (width: number, height: number) => RenderedThumbnail | undefined;
 }
 
 const ORDER: Order = [
@@ -190,7 +203,10 @@ export abstract class BaseImageSet<I extends Image> {
         { ...options, width, height, mimetype, original: options.original ?? true },
         transaction,
         store,
-        () => toFileInput(input),
+        () =>
+          options.move === true && typeof input === 'string'
+            ? toFileInput(input, { movable: true })
+            : toFileInput(input),
       ),
     );
   }
@@ -307,6 +323,7 @@ export abstract class BaseImageSet<I extends Image> {
       const results: Array<I | undefined> = [];
       // Sizes still to render, by their exact box: the same box asked twice is made once.
       const pending = new Map<string, { box: { width: number; height: number }; at: number[] }>();
+      const ready = new Map<string, { rendered: RenderedThumbnail; at: number[] }>();
       for (const [at, size] of sizes.entries()) {
         const box = thumbnailDimensions(original, size);
         // An image of the asked side first (it may be the original), then of the exact box.
@@ -316,9 +333,25 @@ export abstract class BaseImageSet<I extends Image> {
           continue;
         }
         const key = `${box.width}x${box.height}`;
+        const rendered = ready.get(key)?.rendered ?? options.rendered?.(box.width, box.height);
+        if (rendered !== undefined) {
+          const entry = ready.get(key) ?? { rendered, at: [] };
+          entry.at.push(at);
+          ready.set(key, entry);
+          continue;
+        }
         const entry = pending.get(key) ?? { box, at: [] };
         entry.at.push(at);
         pending.set(key, entry);
+      }
+      for (const { rendered, at } of ready.values()) {
+        const image = await this.insert(
+          { ...rendered, original: false },
+          transaction,
+          store,
+          () => rendered.data,
+        );
+        for (const index of at) results[index] = image;
       }
       const source = () => options.source ?? original.openSource({ store, transaction });
       let decoded: DecodedImage | undefined;

@@ -7,8 +7,7 @@
 import sharp from 'sharp';
 import { DECODE_FAIL_ON } from './fail-on.js';
 import {
-  DecodedImage,
-  renderThumbnail,
+  renderThumbnails,
   type RenderedThumbnail,
   type ThumbnailRenderOptions,
 } from './thumbnail.js';
@@ -68,7 +67,9 @@ async function run(
       await decode(input);
       return {};
     }
-    const thumbnails = await render(input, job);
+    const { mimetype, boxes, ...options } = job;
+    // One decode of the first frame, the one that checks it too.
+    const thumbnails = await renderThumbnails(boxes, mimetype, () => input, options);
     // The render decoded the first frame whole; an animation's other frames are checked too.
     if (job.pages > 1) await decode(input);
     return { thumbnails };
@@ -91,25 +92,6 @@ async function decode(input: string | Buffer): Promise<void> {
     .resize({ width: 8, height: 8, fit: 'fill', kernel: 'nearest' })
     .raw()
     .toBuffer();
-}
-
-/**
- * The thumbnails, from one decode of the first frame: straight from the file for one box (a
- * JPEG shrinks while it decodes), else decoded once at the largest box and cut from that.
- */
-async function render(input: string | Buffer, job: ThumbnailJob): Promise<RenderedThumbnail[]> {
-  const { mimetype, boxes, ...options } = job;
-  const [only] = boxes;
-  if (boxes.length === 1 && only !== undefined) {
-    return [await renderThumbnail(input, mimetype, only.width, only.height, options)];
-  }
-  const decoded = await DecodedImage.decode(input, mimetype, {
-    width: Math.max(...boxes.map((box) => box.width)),
-    height: Math.max(...boxes.map((box) => box.height)),
-  });
-  const thumbnails: RenderedThumbnail[] = [];
-  for (const box of boxes) thumbnails.push(await decoded.render(box.width, box.height, options));
-  return thumbnails;
 }
 
 /** The decoder's own message: the thumbnail functions wrap it in a `NotAnImageError`. */

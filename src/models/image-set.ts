@@ -17,8 +17,7 @@ import { resolveStore } from '../context.js';
 import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
 import {
-  DecodedImage,
-  renderThumbnail,
+  renderThumbnails,
   thumbnailDimensions,
   validateRenderOptions,
   validateThumbnailSize,
@@ -37,7 +36,7 @@ import {
   type RawFileInput,
 } from './image-input.js';
 import type { Image } from './image.js';
-import { runAtomic, writeImageFile } from './transaction-files.js';
+import { clsTransaction, runAtomic, writeImageFile } from './transaction-files.js';
 
 /** What every set method takes. */
 export interface ImageSetOptions {
@@ -259,8 +258,9 @@ export abstract class BaseImageSet<I extends Image> {
     transaction: Transaction,
     store: Store,
     file: () => FileInput | Promise<FileInput>,
+    locked = false,
   ): Promise<I> {
-    await this.lock(transaction);
+    if (!locked) await this.lock(transaction);
     // The database's clock dates the row (see created-at.ts); this is only a lower bound.
     let createdAt = 0;
     if (row.original) {
@@ -313,6 +313,14 @@ export abstract class BaseImageSet<I extends Image> {
     for (const size of list) validateThumbnailSize(size);
     validateRenderOptions(options);
     const store = resolveStore(options.store);
+    // A call in a transaction of its own decodes before it begins: the write transaction (on
+    // SQLite, the database's one write turn) then lasts for the SQL and the files only. Inside
+    // the caller's transaction, the set is read there.
+    const ahead =
+      options.rendered === undefined &&
+      (options.transaction ?? clsTransaction(this.sequelize)) === undefined
+        ? await this.renderAhead(sizes, options, store)
+        : undefined;
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
       // The whole set in one query (a set is an original and a few thumbnails): the original,
@@ -320,71 +328,76 @@ export abstract class BaseImageSet<I extends Image> {
       const images = await this.model.findAll({ where: this.where(), order: ORDER, transaction });
       const original = images.find((image) => image.original);
       if (original === undefined) throw new NoOriginalImageError();
+      // What was rendered ahead is used only if the original is still the one it came from.
+      const rendered =
+        ahead !== undefined && sameImage(ahead.original, original) ? ahead.get : options.rendered;
+      const plan = planThumbnails(images, original, sizes, rendered);
       const results: Array<I | undefined> = [];
-      // Sizes still to render, by their exact box: the same box asked twice is made once.
-      const pending = new Map<string, { box: { width: number; height: number }; at: number[] }>();
-      const ready = new Map<string, { rendered: RenderedThumbnail; at: number[] }>();
-      for (const [at, size] of sizes.entries()) {
-        const box = thumbnailDimensions(original, size);
-        // An image of the asked side first (it may be the original), then of the exact box.
-        const existing = findExisting(images, size, box);
-        if (existing !== undefined) {
-          results[at] = this.remember(existing, { store }) as I;
-          continue;
-        }
-        const key = `${box.width}x${box.height}`;
-        const rendered = ready.get(key)?.rendered ?? options.rendered?.(box.width, box.height);
-        if (rendered !== undefined) {
-          const entry = ready.get(key) ?? { rendered, at: [] };
-          entry.at.push(at);
-          ready.set(key, entry);
-          continue;
-        }
-        const entry = pending.get(key) ?? { box, at: [] };
-        entry.at.push(at);
-        pending.set(key, entry);
-      }
-      for (const { rendered, at } of ready.values()) {
-        const image = await this.insert(
-          { ...rendered, original: false },
-          transaction,
-          store,
-          () => rendered.data,
-        );
-        for (const index of at) results[index] = image;
-      }
+      for (const [at, image] of plan.existing) results[at] = this.remember(image, { store }) as I;
       const source = () => options.source ?? original.openSource({ store, transaction });
-      let decoded: DecodedImage | undefined;
-      if (pending.size > 1) {
-        // One decode for all, shrunk while decoding to the largest box: memory follows the
-        // thumbnails' size, not the original's.
-        const boxes = [...pending.values()].map((entry) => entry.box);
-        decoded = await DecodedImage.decode(await source(), original.mimetype, {
-          width: Math.max(...boxes.map((box) => box.width)),
-          height: Math.max(...boxes.map((box) => box.height)),
-        });
-      }
-      for (const { box, at } of pending.values()) {
-        const rendered: RenderedThumbnail =
-          decoded === undefined
-            ? await renderThumbnail(
-                await source(),
-                original.mimetype,
-                box.width,
-                box.height,
-                options,
-              )
-            : await decoded.render(box.width, box.height, options);
+      const fresh = await renderThumbnails(
+        [...plan.pending.values()].map((entry) => entry.box),
+        original.mimetype,
+        source,
+        options,
+      );
+      const made = [
+        ...plan.ready.values(),
+        ...[...plan.pending.values()].map(({ at }, index) => ({
+          rendered: fresh[index] as RenderedThumbnail,
+          at,
+        })),
+      ];
+      for (const { rendered: thumbnail, at } of made) {
         const image = await this.insert(
-          { ...rendered, original: false },
+          { ...thumbnail, original: false },
           transaction,
           store,
-          () => rendered.data,
+          () => thumbnail.data,
+          true,
         );
         for (const index of at) results[index] = image;
       }
       return results as I[];
     });
+  }
+
+  /**
+   * The thumbnails still to make, rendered from the committed original before any transaction;
+   * `undefined` when there is nothing to render (the transaction then finds out why).
+   */
+  private async renderAhead(
+    sizes: readonly ThumbnailSize[],
+    options: GenerateThumbnailOptions,
+    store: Store,
+  ): Promise<
+    | { original: I; get: (width: number, height: number) => RenderedThumbnail | undefined }
+    | undefined
+  > {
+    const images = await this.model.findAll({ where: this.where(), order: ORDER });
+    const original = images.find((image) => image.original);
+    if (original === undefined) return undefined;
+    let plan: ReturnType<typeof planThumbnails<I>>;
+    try {
+      plan = planThumbnails(images, original, sizes, undefined);
+    } catch {
+      return undefined; // a size the arithmetic refuses: reported inside, as before
+    }
+    if (plan.pending.size === 0) return undefined;
+    const boxes = [...plan.pending.values()].map((entry) => entry.box);
+    let rendered: RenderedThumbnail[];
+    try {
+      rendered = await renderThumbnails(
+        boxes,
+        original.mimetype,
+        () => options.source ?? original.openSource({ store }),
+        options,
+      );
+    } catch {
+      return undefined; // e.g. replaced meanwhile: the transaction reads it again
+    }
+    const byBox = new Map(rendered.map((thumbnail, at) => [boxKey(boxes[at]!), thumbnail]));
+    return { original, get: (width, height) => byBox.get(boxKey({ width, height })) };
   }
 
   /** Opens the original's file. @throws {NoOriginalImageError} */
@@ -431,4 +444,56 @@ function findExisting<I extends Image>(
     (side === undefined ? undefined : images.find((image) => matches(image, side))) ??
     images.find((image) => matches(image, box))
   );
+}
+
+type Box = { width: number; height: number };
+
+function boxKey(box: Box): string {
+  return `${box.width}x${box.height}`;
+}
+
+/** Whether two rows are the same original: same size, type and date (a replacement is later). */
+function sameImage(a: Image, b: Image): boolean {
+  return (
+    a.width === b.width &&
+    a.height === b.height &&
+    a.mimetype === b.mimetype &&
+    a.createdAt.getTime() === b.createdAt.getTime()
+  );
+}
+
+/**
+ * What each size asked for becomes: an image the set has (`existing`, by index), one rendered
+ * ahead (`ready`), or a box still to render (`pending`); the same box asked twice is made once.
+ */
+function planThumbnails<I extends Image>(
+  images: readonly I[],
+  original: I,
+  sizes: readonly ThumbnailSize[],
+  rendered: ((width: number, height: number) => RenderedThumbnail | undefined) | undefined,
+) {
+  const existing = new Map<number, I>();
+  const ready = new Map<string, { rendered: RenderedThumbnail; at: number[] }>();
+  const pending = new Map<string, { box: Box; at: number[] }>();
+  for (const [at, size] of sizes.entries()) {
+    const box = thumbnailDimensions(original, size);
+    // An image of the asked side first (it may be the original), then of the exact box.
+    const found = findExisting(images, size, box);
+    if (found !== undefined) {
+      existing.set(at, found);
+      continue;
+    }
+    const key = boxKey(box);
+    const done = ready.get(key)?.rendered ?? rendered?.(box.width, box.height);
+    if (done !== undefined) {
+      const entry = ready.get(key) ?? { rendered: done, at: [] };
+      entry.at.push(at);
+      ready.set(key, entry);
+      continue;
+    }
+    const entry = pending.get(key) ?? { box, at: [] };
+    entry.at.push(at);
+    pending.set(key, entry);
+  }
+  return { existing, ready, pending };
 }

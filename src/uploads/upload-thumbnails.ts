@@ -7,8 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ProcessingQueue } from '../images/queue.js';
 import {
-  DecodedImage,
-  renderThumbnail,
+  renderThumbnails,
   thumbnailDimensions,
   type RenderedThumbnail,
   type ThumbnailSize,
@@ -47,7 +46,8 @@ export async function renderUploadThumbnails(
       runFullDecode(pendingDecode, boxes.length === 0 ? undefined : thumbnails),
     );
   } else if (boxes.length > 0) {
-    rendered = await queue.run(() => renderHere(staged, boxes));
+    // Already checked by uploadImage: decoded here.
+    rendered = await queue.run(() => renderThumbnails(boxes, staged.mimetype, () => staged.path));
   }
   const byBox = new Map(rendered.map((thumbnail, at) => [keyOf(boxes[at] as Box), thumbnail]));
   return { get: (width, height) => byBox.get(keyOf({ width, height })), complete };
@@ -75,21 +75,6 @@ function boxesOf(
     boxes.set(keyOf(box), box);
   }
   return { boxes: [...boxes.values()], complete };
-}
-
-/** In this process, for an upload already checked by `uploadImage`. */
-async function renderHere(staged: StagedImageFile, boxes: Box[]): Promise<RenderedThumbnail[]> {
-  const [only] = boxes;
-  if (boxes.length === 1 && only !== undefined) {
-    return [await renderThumbnail(staged.path, staged.mimetype, only.width, only.height)];
-  }
-  const decoded = await DecodedImage.decode(staged.path, staged.mimetype, {
-    width: Math.max(...boxes.map((box) => box.width)),
-    height: Math.max(...boxes.map((box) => box.height)),
-  });
-  const rendered: RenderedThumbnail[] = [];
-  for (const box of boxes) rendered.push(await decoded.render(box.width, box.height));
-  return rendered;
 }
 
 function keyOf(box: Box): string {

@@ -54,6 +54,7 @@ export { ImageSubset } from './models/image-subset.js';
 export type { ImageDestroyOptions } from './models/image-hooks.js';
 export type { ImageFileInput, MulterFile, RawFileInput } from './models/image-input.js';
 export type {
+  RenderedThumbnail,
   ThumbnailFit,
   ThumbnailFormat,
   ThumbnailRenderOptions,

@@ -78,3 +78,72 @@ export async function runPool(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
+
+/** What {@link postThrottled} measured: the answer, and milliseconds from the last byte to it. */
+export interface ThrottledResult extends PostResult {
+  afterLastByte: number;
+}
+
+const THROTTLE_CHUNK = 64 * 1024;
+
+/**
+ * Posts `content` as the only part of a form at no more than `bytesPerSecond` (a client on a
+ * slow link), and times the server from the moment the last byte was handed to the kernel to
+ * the end of the answer.
+ */
+export function postThrottled(
+  url: string,
+  part: { field: string; filename: string; content: Buffer },
+  bytesPerSecond: number,
+  agent?: Agent,
+): Promise<ThrottledResult> {
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.field}"; ` +
+        `filename="${part.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    part.content,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ]);
+  return new Promise((resolve, reject) => {
+    let lastByte: bigint | undefined;
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+          'Content-Length': body.length,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const end = process.hrtime.bigint();
+          const afterLastByte = Number(end - (lastByte ?? end)) / 1e6;
+          resolve({ status: res.statusCode ?? 0, body: text, afterLastByte });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    const start = process.hrtime.bigint();
+    let sent = 0;
+    const sendNext = () => {
+      const chunk = body.subarray(sent, sent + THROTTLE_CHUNK);
+      sent += chunk.length;
+      if (sent >= body.length) {
+        req.end(chunk, () => (lastByte = process.hrtime.bigint()));
+        return;
+      }
+      req.write(chunk);
+      // The next chunk leaves when the rate allows it, measured from the start (no drift).
+      const due = Number(start) / 1e6 + (sent / bytesPerSecond) * 1000;
+      setTimeout(sendNext, Math.max(0, due - Number(process.hrtime.bigint()) / 1e6));
+    };
+    sendNext();
+  });
+}

@@ -1,6 +1,8 @@
 /**
  * `attachImage()`: stores the image `uploadImage` staged as the original of an image set, with
- * its thumbnails, in one transaction, and describes the result on `res.locals.image`.
+ * its thumbnails, in one transaction, and describes the result on `res.locals.image`. The
+ * image is decoded first, once, in a slot of the processing queue (see upload-thumbnails.ts);
+ * the transaction then only writes rows and files, holding no slot.
  */
 import type { ServerResponse } from 'node:http';
 import type { Sequelize, Transaction } from 'sequelize';
@@ -12,11 +14,14 @@ import {
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 import { imageTransaction } from '../models/image-transaction.js';
 import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
+import type { RenderedLookup } from '../models/image-set.js';
 import { validateFormats } from '../models/thumbnail-formats.js';
 import { assertStore, type Store } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
+import { takesPendingDecodes } from '../uploads/deferred-decode.js';
 import { failRequest, type ErrorMode } from '../uploads/respond.js';
 import type { StagedImageFile } from '../uploads/storage.js';
+import { renderUploadThumbnails, type UploadRenders } from '../uploads/upload-thumbnails.js';
 import type { Middleware } from './middleware.js';
 import type { UploadedRequest } from './upload.js';
 
@@ -34,10 +39,14 @@ export interface AttachWriteOptions {
   transaction?: Transaction;
 }
 
-/** What thumbnails are made with: the staged upload is read instead of the stored copy. */
+/**
+ * What thumbnails are made with: the ones rendered ahead, else the staged upload, read instead
+ * of the stored copy.
+ */
 export interface ThumbnailWriteOptions extends AttachWriteOptions {
   source?: string;
   formats?: readonly ThumbnailFormat[];
+  rendered?: RenderedLookup;
 }
 
 /** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
@@ -52,6 +61,8 @@ export interface AttachableImageSet<I extends AttachableImage = AttachableImage>
       height: number;
       mimetype: string;
       original: true;
+      /** The staged file may be moved into the store (it is not read again). */
+      move?: boolean;
     },
   ): Promise<I>;
   generateThumbnail(size: ThumbnailSize, options: ThumbnailWriteOptions): Promise<I>;
@@ -98,7 +109,8 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
    */
   store?: Store;
   /**
-   * The queue the storing and thumbnailing run through.
+   * The queue the decode and the thumbnails' encoding run through (not the storing: a slot is
+   * held only while decoding and encoding).
    * @default the process-wide queue `uploadImage` uses by default
    */
   queue?: ProcessingQueue;
@@ -177,30 +189,43 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
     mimetype: image.mimetype,
   });
 
-  const attach = (set: AttachableImageSet<I>, staged: StagedImageFile) =>
-    queue.run(() =>
-      writeTransaction(set.sequelize, async (transaction) => {
-        const write = { ...storeOption, transaction };
-        // Thumbnails come from the staged file: no read back from the store.
-        const thumbnailWrite = { ...write, ...formatsOption, source: staged.path };
-        const image = await set.fromRawFile(staged.path, {
-          ...write,
-          width: staged.width,
-          height: staged.height,
-          mimetype: staged.mimetype,
-          original: true,
-        });
-        let made: I[] = [];
-        if (sizes.length > 0 && set.generateThumbnails) {
-          made = await set.generateThumbnails(sizes, thumbnailWrite);
-        } else {
-          for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
-        }
-        return { image, made };
-      }),
-    );
+  /** Rows and files in one transaction, with the thumbnails `renders` holds: no decode. */
+  const attach = (set: AttachableImageSet<I>, staged: StagedImageFile, renders: UploadRenders) =>
+    writeTransaction(set.sequelize, async (transaction) => {
+      const write = { ...storeOption, transaction };
+      // Thumbnails come rendered, else from the staged file: no read back from the store.
+      const thumbnailWrite = {
+        ...write,
+        ...formatsOption,
+        source: staged.path,
+        rendered: renders.get,
+      };
+      // Nothing reads the staged file after the original is stored when every thumbnail is
+      // rendered: a file-system store may take it by renaming it.
+      // Other formats beside the sizes are rendered from the staged file here: it must stay.
+      const move =
+        sizes.length === 0 ||
+        (renders.complete &&
+          set.generateThumbnails !== undefined &&
+          (options.formats ?? []).length === 0);
+      const image = await set.fromRawFile(staged.path, {
+        ...write,
+        width: staged.width,
+        height: staged.height,
+        mimetype: staged.mimetype,
+        original: true,
+        move,
+      });
+      let made: I[] = [];
+      if (sizes.length > 0 && set.generateThumbnails) {
+        made = await set.generateThumbnails(sizes, thumbnailWrite);
+      } else {
+        for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
+      }
+      return { image, made };
+    });
 
-  return function attachImageMiddleware(req, res, next) {
+  return takesPendingDecodes(function attachImageMiddleware(req, res, next) {
     const uploaded = req as AttachRequest;
     const staged = uploaded.file ?? uploaded.files?.[0];
     if (staged === undefined || typeof staged.path !== 'string') {
@@ -217,15 +242,17 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
     }
     // The staged file must outlive the response's close until it is stored.
     const release = requestFiles(req, res)?.hold() ?? (() => undefined);
-    Promise.resolve()
-      .then(() => to(uploaded, res))
-      .then((set) => {
+    // The decode (the upload's check, when uploadImage handed it on) comes before `to` sees
+    // the request, and before the transaction.
+    renderUploadThumbnails(req, staged, sizes, queue)
+      .then(async (renders) => {
+        const set = await to(uploaded, res);
         if (set === null || set === undefined) {
           throw new AttachTargetNotFoundError(
             'There is nothing to attach the image to; check the URL.',
           );
         }
-        return attach(set, staged);
+        return attach(set, staged, renders);
       })
       .then(
         ({ image, made }) => {
@@ -241,7 +268,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       // Only a handler after this one throwing synchronously lands here; the routers of
       // Express and Connect catch that themselves, so this is the last resort.
       .catch(next);
-  };
+  });
 }
 
 /** An {@link imageTransaction} when the set's `sequelize` is a Sequelize instance. */

@@ -12,6 +12,7 @@ import {
   UploadMissingFileError,
 } from '../errors.js';
 import { requestFiles } from '../uploads/cleanup.js';
+import { deferDecodeIfAttachFollows } from '../uploads/deferred-decode.js';
 import {
   positiveInteger,
   resolveImageOptions,
@@ -124,6 +125,8 @@ export function uploadImage(options: UploadImageOptions): Middleware {
       return;
     }
     requestFiles(req, res);
+    // Another file than the first would reach the next handler unchecked: one file only.
+    if (maxFiles === 1) deferDecodeIfAttachFollows(req, uploadImageMiddleware);
     parse(req, res, (error?: unknown) => {
       if (error !== undefined && error !== null) {
         failRequest(req, res, next, toUploadError(error, limits), errors);

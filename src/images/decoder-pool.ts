@@ -7,12 +7,20 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DecodeAnswer, DecodeJob } from './decode-child.js';
+import type { DecodeAnswer, DecodeJob, ThumbnailJob } from './decode-child.js';
 import type { ProcessingQueue } from './queue.js';
+import type { RenderedThumbnail } from './thumbnail.js';
 
-/** What became of a decode: done, refused by the decoder (its message), or stopped. */
+export type { ThumbnailJob } from './decode-child.js';
+
+/**
+ * What became of a decode: done (with the thumbnails asked for), refused by the decoder (its
+ * message), or stopped.
+ */
 export type DecodeOutcome =
-  { outcome: 'decoded' } | { outcome: 'failed'; message: string } | { outcome: 'timeout' };
+  | { outcome: 'decoded'; thumbnails?: RenderedThumbnail[] }
+  | { outcome: 'failed'; message: string }
+  | { outcome: 'timeout' };
 
 /** A decode's outcome with the child's CPU microseconds for it, when the child answered. */
 type DecodeResult = DecodeOutcome & { cpu?: number; maxRss?: number };
@@ -53,7 +61,8 @@ class Decoder {
     const child = fork(CHILD_PATH, [], {
       execArgv: CHILD_EXEC_ARGV,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'json',
+      // Structured clone: rendered thumbnails come back as bytes, not as JSON arrays.
+      serialization: 'advanced',
     });
     live.add(child);
     child.once('exit', () => live.delete(child));
@@ -97,7 +106,7 @@ class Decoder {
   }
 
   /** Decodes `path`; past `timeout` ms the child is killed and the outcome is `timeout`. */
-  run(input: string | Buffer, timeout: number): Promise<DecodeResult> {
+  run(input: string | Buffer, timeout: number, thumbnails?: ThumbnailJob): Promise<DecodeResult> {
     const { child } = this;
     const id = (this.#jobs += 1);
     return new Promise((resolve) => {
@@ -115,11 +124,13 @@ class Decoder {
         if (answer.id !== id) return;
         const usage = { cpu: answer.cpu - this.cpu, maxRss: answer.maxRss };
         this.cpu = answer.cpu;
-        done(
-          answer.error === undefined
-            ? { outcome: 'decoded', ...usage }
-            : { outcome: 'failed', message: answer.error, ...usage },
-        );
+        if (answer.error !== undefined) {
+          done({ outcome: 'failed', message: answer.error, ...usage });
+        } else if (answer.thumbnails === undefined) {
+          done({ outcome: 'decoded', ...usage });
+        } else {
+          done({ outcome: 'decoded', thumbnails: answer.thumbnails.map(asBuffer), ...usage });
+        }
       };
       // A decoder that crashes on a file has refused it.
       const onExit = (code: number | null, signal: string | null) =>
@@ -128,11 +139,9 @@ class Decoder {
       child.once('exit', onExit);
       // An SVG (checked, UTF-8, at most maxSvgSize) travels as text: read by path, librsvg would
       // resolve its relative references against the temporary folder.
-      child.send(
-        (typeof input === 'string'
-          ? { id, path: input }
-          : { id, svg: input.toString('utf8') }) satisfies DecodeJob,
-      );
+      const job: DecodeJob =
+        typeof input === 'string' ? { id, path: input } : { id, svg: input.toString('utf8') };
+      child.send(thumbnails === undefined ? job : { ...job, thumbnails });
     });
   }
 }
@@ -143,6 +152,8 @@ export class DecoderPool {
   readonly idleTimeout: number;
   /** CPU microseconds and peak RSS bytes reported by children for finished decodes. */
   readonly usage = { cpu: 0, maxRss: 0 };
+  /** Decodes started so far: each is one decode of one image, thumbnails included. */
+  decodes = 0;
   readonly #idle: Decoder[] = [];
   readonly #waiting: Array<(decoder: Promise<Decoder>) => void> = [];
   #count = 0;
@@ -155,12 +166,17 @@ export class DecoderPool {
 
   /**
    * Decodes every frame of the file at `input` (a path, or an SVG's bytes) in a child, stopped
-   * after `timeout` ms.
+   * after `timeout` ms; with `thumbnails`, the same decode renders them.
    */
-  async decode(input: string | Buffer, timeout: number): Promise<DecodeOutcome> {
+  async decode(
+    input: string | Buffer,
+    timeout: number,
+    thumbnails?: ThumbnailJob,
+  ): Promise<DecodeOutcome> {
     const decoder = await this.#acquire();
+    this.decodes += 1;
     try {
-      const { cpu, maxRss, ...outcome } = await decoder.run(input, timeout);
+      const { cpu, maxRss, ...outcome } = await decoder.run(input, timeout, thumbnails);
       this.usage.cpu += cpu ?? 0;
       this.usage.maxRss = Math.max(this.usage.maxRss, maxRss ?? 0);
       return outcome;
@@ -211,6 +227,12 @@ export class DecoderPool {
     this.#count -= 1;
     next?.(this.#start());
   }
+}
+
+/** A thumbnail as it crossed the process boundary (a Uint8Array), with a Buffer again. */
+function asBuffer(thumbnail: RenderedThumbnail): RenderedThumbnail {
+  const { data } = thumbnail;
+  return { ...thumbnail, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 const pools = new WeakMap<ProcessingQueue, DecoderPool>();

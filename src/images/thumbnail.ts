@@ -260,6 +260,39 @@ export async function renderThumbnail(
 }
 
 /**
+ * Renders thumbnails of exactly these boxes from the original `source` (opened only when
+ * needed): one straight from it (sharp can then shrink a JPEG while decoding); several from
+ * one decode, shrunk while decoding to the largest box, so memory follows the thumbnails' size,
+ * not the original's.
+ */
+export async function renderThumbnails(
+  boxes: readonly { width: number; height: number; format?: ThumbnailFormat }[],
+  mimetype: string,
+  source: () => Promise<Readable | Buffer | string> | Readable | Buffer | string,
+  options: ThumbnailRenderOptions = {},
+): Promise<RenderedThumbnail[]> {
+  const [only] = boxes;
+  if (only === undefined) return [];
+  // A box's own format, when it has one, replaces the options' (formats beside sizes).
+  const renderOf = (box: { format?: ThumbnailFormat }) =>
+    box.format === undefined ? options : { ...options, format: box.format };
+  if (boxes.length === 1) {
+    return [
+      await renderThumbnail(await source(), mimetype, only.width, only.height, renderOf(only)),
+    ];
+  }
+  const decoded = await DecodedImage.decode(await source(), mimetype, {
+    width: Math.max(...boxes.map((box) => box.width)),
+    height: Math.max(...boxes.map((box) => box.height)),
+  });
+  const rendered: RenderedThumbnail[] = [];
+  for (const box of boxes) {
+    rendered.push(await decoded.render(box.width, box.height, renderOf(box)));
+  }
+  return rendered;
+}
+
+/**
  * An SVG given by path, read into memory: librsvg resolves an SVG's relative references
  * against the folder of the file it reads, so SVGs are only ever rendered from bytes.
  */

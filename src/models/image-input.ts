@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe } from '../stores/keys.js';
+import { movableFileStream } from '../stores/movable-file.js';
 import type { FileInput } from '../stores/store.js';
 
 /**
@@ -57,11 +58,15 @@ export async function toProbeable(input: ImageFileInput): Promise<ProbeableInput
  * Opens a path, or passes a stream or bytes on, for `Store.putFile`. A path is opened before
  * the stream is made, so a missing file rejects here rather than inside the store.
  */
-export async function toFileInput(input: RawFileInput | string | Buffer): Promise<FileInput> {
+export async function toFileInput(
+  input: RawFileInput | string | Buffer,
+  { movable = false } = {},
+): Promise<FileInput> {
   if (typeof input === 'string') {
     await access(input, constants.R_OK);
-    // A stream that knows its path: a file-system store copies it with copyFile.
-    return createReadStream(input);
+    // A stream that knows its path: a file-system store copies it with copyFile, or renames
+    // it when it is movable.
+    return movable ? movableFileStream(input) : createReadStream(input);
   }
   if (input instanceof Uint8Array || input instanceof Readable) return input;
   throw new TypeError(`file must be a Readable, a path or a Buffer, not ${describe(input)}`);

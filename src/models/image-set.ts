@@ -19,8 +19,7 @@ import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '.
 import { readImageInfo } from '../images/metadata.js';
 import { PDF_MIMETYPE, pdfThumbnailSource } from '../images/pdf-source.js';
 import {
-  DecodedImage,
-  renderThumbnail,
+  renderThumbnails,
   thumbnailDimensions,
   validateRenderOptions,
   validateThumbnailSize,
@@ -48,7 +47,7 @@ import {
   thumbnailMimetypes,
   validateFormats,
 } from './thumbnail-formats.js';
-import { runAtomic, writeImageFile } from './transaction-files.js';
+import { clsTransaction, runAtomic, writeImageFile } from './transaction-files.js';
 import { variantUrlOf, type VariantUrlOptions } from '../variants/variant-url.js';
 import {
   setImgHTML,
@@ -82,6 +81,13 @@ export interface FromRawFileOptions<I extends Image = Image> extends FromFileOpt
   mimetype: string;
   /** @default true (false records a thumbnail) */
   original?: boolean;
+  /**
+   * `input` is a path the store may take by moving the file (an upload's staged file): a
+   * file-system store on the same file system renames it instead of copying. The file is gone
+   * afterwards.
+   * @default false
+   */
+  move?: boolean;
 }
 
 export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRenderOptions {
@@ -91,6 +97,12 @@ export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRend
    * caller vouches that it is the original's file.
    */
   source?: string;
+  /**
+   * Thumbnails already rendered from the original with these render options (e.g. by the
+   * upload's check decode), by their box: stored as they are, with no decode here. The caller
+   * vouches for them.
+   */
+  rendered?: RenderedLookup;
   /**
    * More formats each size is also stored in, beside `format` (e.g. `['avif', 'webp']` for
    * `<picture>` and content negotiation). Needs `imageAttributes({ mimetypeInKey: true })`.
@@ -247,7 +259,10 @@ export abstract class BaseImageSet<I extends Image> {
         { ...options, values, width, height, mimetype, original },
         transaction,
         store,
-        () => toFileInput(input),
+        () =>
+          options.move === true && typeof input === 'string'
+            ? toFileInput(input, { movable: true })
+            : toFileInput(input),
       ),
     );
   }
@@ -330,8 +345,9 @@ export abstract class BaseImageSet<I extends Image> {
     transaction: Transaction,
     store: Store,
     file: () => FileInput | Promise<FileInput>,
+    locked = false,
   ): Promise<I> {
-    await this.lock(transaction);
+    if (!locked) await this.lock(transaction);
     // The database's clock dates the row (see created-at.ts); this is only a lower bound.
     let createdAt = 0;
     if (row.original) {
@@ -386,6 +402,14 @@ export abstract class BaseImageSet<I extends Image> {
     validateFormats(options.formats);
     const keyed = hasMimetypeKey(this.model);
     const store = resolveStore(options.store);
+    // A call in a transaction of its own decodes before it begins: the write transaction (on
+    // SQLite, the database's one write turn) then lasts for the SQL and the files only. Inside
+    // the caller's transaction, the set is read there.
+    const ahead =
+      options.rendered === undefined &&
+      (options.transaction ?? clsTransaction(this.sequelize)) === undefined
+        ? await this.renderAhead(sizes, options, store)
+        : undefined;
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
       await this.lock(transaction);
       // The whole set in one query (a set is an original and a few thumbnails): the original,
@@ -394,63 +418,26 @@ export abstract class BaseImageSet<I extends Image> {
       const original = images.find((image) => image.original);
       if (original === undefined) throw new NoOriginalImageError();
       const mimetypes = thumbnailMimetypes(this.model, original.mimetype, options);
+      // What was rendered ahead is used only if the original is still the one it came from.
+      const rendered =
+        ahead !== undefined && sameImage(ahead.original, original) ? ahead.get : options.rendered;
+      const plan = planThumbnails(images, original, sizes, mimetypes, keyed, rendered);
       const results: Array<I | undefined> = [];
-      // Sizes still to render, by their exact box and type: the same asked twice is made once.
-      // `at` lists the results a render answers (those of the first format only).
-      type Pending = { box: { width: number; height: number }; mimetype: string; at: number[] };
-      const pending = new Map<string, Pending>();
-      for (const [at, size] of sizes.entries()) {
-        const box = thumbnailDimensions(original, size);
-        for (const [index, mimetype] of mimetypes.entries()) {
-          // An image of the asked side first (it may be the original), then of the exact box.
-          const existing = findExisting(images, size, box, keyed ? mimetype : undefined);
-          if (existing !== undefined) {
-            if (index === 0) results[at] = this.remember(existing, { store }) as I;
-            continue;
-          }
-          const key = `${box.width}x${box.height} ${mimetype}`;
-          const entry = pending.get(key) ?? { box, mimetype, at: [] };
-          if (index === 0) entry.at.push(at);
-          pending.set(key, entry);
-        }
-      }
-      let source = (): Promise<string | Readable | Buffer> | string | Buffer =>
-        options.source ?? original.openSource({ store, transaction });
-      if (original.mimetype === PDF_MIMETYPE && pending.size > 0) {
-        // A PDF's thumbnails are cut from its first page, rendered once for all of them.
-        const page = await pdfThumbnailSource(
-          await source(),
-          [...pending.values()].map((entry) => entry.box),
-        );
-        source = () => page;
-      }
-      let decoded: DecodedImage | undefined;
-      if (pending.size > 1) {
-        // One decode for all, shrunk while decoding to the largest box: memory follows the
-        // thumbnails' size, not the original's.
-        const boxes = [...pending.values()].map((entry) => entry.box);
-        decoded = await DecodedImage.decode(await source(), original.mimetype, {
-          width: Math.max(...boxes.map((box) => box.width)),
-          height: Math.max(...boxes.map((box) => box.height)),
-        });
-      }
-      for (const { box, mimetype, at } of pending.values()) {
-        const render = { ...options, format: writableFormatOf(mimetype) as ThumbnailFormat };
-        const rendered: RenderedThumbnail =
-          decoded === undefined
-            ? await renderThumbnail(
-                await source(),
-                original.mimetype,
-                box.width,
-                box.height,
-                render,
-              )
-            : await decoded.render(box.width, box.height, render);
+      for (const [at, image] of plan.existing) results[at] = this.remember(image, { store }) as I;
+      const source = () => options.source ?? original.openSource({ store, transaction });
+      const pending = [...plan.pending.values()];
+      const fresh = await renderPending(original.mimetype, pending, source, options);
+      const made = [
+        ...plan.ready.values(),
+        ...pending.map(({ at }, index) => ({ rendered: fresh[index] as RenderedThumbnail, at })),
+      ];
+      for (const { rendered: thumbnail, at } of made) {
         const image = await this.insert(
-          { ...rendered, original: false },
+          { ...thumbnail, original: false },
           transaction,
           store,
-          () => rendered.data,
+          () => thumbnail.data,
+          true,
         );
         for (const index of at) results[index] = image;
       }
@@ -464,6 +451,57 @@ export abstract class BaseImageSet<I extends Image> {
    */
   variantUrl(options: VariantUrlOptions): string {
     return variantUrlOf(this.model, this.identity(), options);
+  }
+
+  /**
+   * The thumbnails still to make, rendered from the committed original before any transaction;
+   * `undefined` when there is nothing to render (the transaction then finds out why).
+   */
+  private async renderAhead(
+    sizes: readonly ThumbnailSize[],
+    options: GenerateThumbnailOptions,
+    store: Store,
+  ): Promise<{ original: I; get: RenderedLookup } | undefined> {
+    const images = await this.model.findAll({ where: this.where(), order: ORDER });
+    const original = images.find((image) => image.original);
+    if (original === undefined) return undefined;
+    let plan: ReturnType<typeof planThumbnails<I>>;
+    try {
+      const mimetypes = thumbnailMimetypes(this.model, original.mimetype, options);
+      plan = planThumbnails(
+        images,
+        original,
+        sizes,
+        mimetypes,
+        hasMimetypeKey(this.model),
+        undefined,
+      );
+    } catch {
+      return undefined; // a size or format refused: reported inside, as before
+    }
+    if (plan.pending.size === 0) return undefined;
+    const pending = [...plan.pending.values()];
+    let rendered: RenderedThumbnail[];
+    try {
+      rendered = await renderPending(
+        original.mimetype,
+        pending,
+        () => options.source ?? original.openSource({ store }),
+        options,
+      );
+    } catch {
+      return undefined; // e.g. replaced meanwhile: the transaction reads it again
+    }
+    const byKey = new Map(
+      rendered.map((thumbnail, at) => [
+        `${boxKey(pending[at]!.box)} ${pending[at]!.mimetype}`,
+        thumbnail,
+      ]),
+    );
+    return {
+      original,
+      get: (width, height, mimetype) => byKey.get(`${boxKey({ width, height })} ${mimetype}`),
+    };
   }
 
   /** Opens the original's file. @throws {NoOriginalImageError} */
@@ -507,4 +545,92 @@ export abstract class BaseImageSet<I extends Image> {
     validateSetHTMLOptions(options);
     return setPictureHTML(await this.images(options), options);
   }
+}
+
+type Box = { width: number; height: number };
+
+/** A thumbnail rendered ahead, by its box and type (a lookup may ignore the type). */
+export type RenderedLookup = (
+  width: number,
+  height: number,
+  mimetype: string,
+) => RenderedThumbnail | undefined;
+
+function boxKey(box: Box): string {
+  return `${box.width}x${box.height}`;
+}
+
+/** Whether two rows are the same original: same size, type and date (a replacement is later). */
+function sameImage(a: Image, b: Image): boolean {
+  return (
+    a.width === b.width &&
+    a.height === b.height &&
+    a.mimetype === b.mimetype &&
+    a.createdAt.getTime() === b.createdAt.getTime()
+  );
+}
+
+/**
+ * What each size asked for becomes: an image the set has (`existing`, by index), one rendered
+ * ahead (`ready`), or a box still to render (`pending`); the same box asked twice is made once.
+ */
+function planThumbnails<I extends Image>(
+  images: readonly I[],
+  original: I,
+  sizes: readonly ThumbnailSize[],
+  mimetypes: readonly string[],
+  keyed: boolean,
+  rendered: RenderedLookup | undefined,
+) {
+  const existing = new Map<number, I>();
+  const ready = new Map<string, { rendered: RenderedThumbnail; at: number[] }>();
+  const pending = new Map<string, { box: Box; mimetype: string; at: number[] }>();
+  for (const [at, size] of sizes.entries()) {
+    const box = thumbnailDimensions(original, size);
+    for (const [index, mimetype] of mimetypes.entries()) {
+      // `at` lists the results a thumbnail answers: those of the first format only.
+      const answers = index === 0 ? [at] : [];
+      // An image of the asked side first (it may be the original), then of the exact box.
+      const found = findExisting(images, size, box, keyed ? mimetype : undefined);
+      if (found !== undefined) {
+        if (index === 0) existing.set(at, found);
+        continue;
+      }
+      const key = `${boxKey(box)} ${mimetype}`;
+      const ahead = rendered?.(box.width, box.height, mimetype);
+      const done = ready.get(key)?.rendered ?? (ahead?.mimetype === mimetype ? ahead : undefined);
+      if (done !== undefined) {
+        const entry = ready.get(key) ?? { rendered: done, at: [] };
+        entry.at.push(...answers);
+        ready.set(key, entry);
+        continue;
+      }
+      const entry = pending.get(key) ?? { box, mimetype, at: [] };
+      entry.at.push(...answers);
+      pending.set(key, entry);
+    }
+  }
+  return { existing, ready, pending };
+}
+
+/**
+ * Renders the boxes still to make, each in its own format, from one decode of the original;
+ * a PDF's from its first page, rendered once for all of them.
+ */
+async function renderPending(
+  originalMimetype: string,
+  pending: readonly { box: Box; mimetype: string }[],
+  source: () => Promise<string | Readable | Buffer> | string | Readable | Buffer,
+  options: GenerateThumbnailOptions,
+): Promise<RenderedThumbnail[]> {
+  if (pending.length === 0) return [];
+  const boxes = pending.map(({ box, mimetype }) => ({
+    ...box,
+    format: writableFormatOf(mimetype) as ThumbnailFormat,
+  }));
+  if (originalMimetype === PDF_MIMETYPE) {
+    const page = await pdfThumbnailSource(await source(), boxes);
+    return await renderThumbnails(boxes, originalMimetype, () => page, options);
+  }
+  return await renderThumbnails(boxes, originalMimetype, source, options);
 }

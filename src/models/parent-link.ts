@@ -2,7 +2,7 @@
  * How an image model hangs off its parent: the foreign key on the image rows, and the parent
  * key it holds.
  */
-import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
+import { Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 
 export class ParentLink {
   constructor(
@@ -39,6 +39,8 @@ export class ParentLink {
     const Parent = parent.constructor as ModelStatic<Model>;
     const where = this.identityOfParent(parent);
     if (this.sequelize.getDialect() === 'sqlite') {
+      // One statement less per call: a root begun IMMEDIATE holds the write lock already.
+      if (begunImmediate(transaction)) return;
       await Parent.update(where, {
         where,
         transaction,
@@ -56,4 +58,12 @@ export class ParentLink {
     const value: unknown = parent.get(this.sourceKey);
     return { [this.sourceKey]: value };
   }
+}
+
+/** Whether the root of `transaction` began IMMEDIATE or EXCLUSIVE (SQLite's write lock). */
+function begunImmediate(transaction: Transaction): boolean {
+  let root = transaction as Transaction & { parent?: Transaction; options?: { type?: string } };
+  while (root.parent) root = root.parent;
+  const type = root.options?.type;
+  return type === Transaction.TYPES.IMMEDIATE || type === Transaction.TYPES.EXCLUSIVE;
 }

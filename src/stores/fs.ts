@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { ImageNotFoundError, InvalidOptionError, StoreError } from '../errors.js';
 import { fileSystemSegments, validateImageKey, type ValidImageKey } from './keys.js';
 import { listFileSystemStore, removeListedFile } from './fs-listing.js';
+import { moveIfMovable } from './movable-file.js';
 import {
   assertFileInput,
   Store,
@@ -97,10 +98,13 @@ export abstract class BaseFileSystemStore extends Store {
       if (file instanceof Uint8Array) {
         await writeFile(temp, file, { flag: 'wx', flush: this.fsync });
       } else if (localPath !== undefined) {
-        // A whole local file: the kernel copies it (a reflink where the file system has them),
-        // instead of every byte passing through JavaScript.
+        // A whole local file: moved in when it may be (an upload's staged file), else the
+        // kernel copies it (a reflink where the file system has them), instead of every byte
+        // passing through JavaScript.
         file.destroy();
-        await copyFile(localPath, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        if (!(await moveIfMovable(file, localPath, temp))) {
+          await copyFile(localPath, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        }
         if (this.fsync) await syncFile(temp);
       } else {
         await pipeline(file, createWriteStream(temp, { flags: 'wx', flush: this.fsync }));

@@ -18,11 +18,12 @@ import {
   UnsafeSvgError,
   UploadFileTooLargeError,
 } from '../errors.js';
-import { decoderPoolFor } from '../images/decoder-pool.js';
+import { decoderPoolFor, type ThumbnailJob } from '../images/decoder-pool.js';
 import { readImageHeaders, type ImageHeaders } from '../images/headers.js';
 import { sniffImageType, type ImageFormat, type SniffedType } from '../images/magic.js';
 import { readImageInfo, type ImageInfo } from '../images/metadata.js';
 import { findSvgProblem } from '../images/svg-safety.js';
+import type { RenderedThumbnail } from '../images/thumbnail.js';
 import type { ResolvedImageOptions } from './options.js';
 import type { StagedFile } from './stage.js';
 import { sharpNamesOf } from '../images/formats.js';
@@ -61,15 +62,30 @@ export function checkHead(
 }
 
 /**
+ * The full decode of an inspected upload, not run yet: {@link runFullDecode} runs it, and may
+ * render thumbnails in the same decode.
+ */
+export interface PendingDecode {
+  readonly input: string | Buffer;
+  readonly staged: StagedFile;
+  readonly format: ImageFormat;
+  readonly pages: number;
+  readonly options: ResolvedImageOptions;
+  readonly field: string | undefined;
+}
+
+/**
  * Reads and checks a staged file whose head passed {@link checkHead}. Run it through the
- * processing queue: it decodes the whole image when `verify` is on.
+ * processing queue: it decodes the whole image when `verify` is on, unless `deferDecode` asks
+ * for that decode back (as `decode`) to run later with the thumbnails.
  * @throws the 413, 415 and 422 upload errors.
  */
 export async function inspectStagedFile(
   staged: StagedFile,
   options: ResolvedImageOptions,
   field?: string,
-): Promise<InspectedImage> {
+  deferDecode = false,
+): Promise<InspectedImage & { decode?: PendingDecode }> {
   const sniffed = checkHead(staged.head, options, field);
   if (sniffed.format === 'pdf') return await inspectStagedPdf(staged, options, field);
   // An SVG is read and rendered from memory: by path, librsvg would resolve its relative
@@ -100,8 +116,12 @@ export async function inspectStagedFile(
     options,
     field,
   );
-  if (options.verify) await decodeFully(input, staged, sniffed.format, options, field);
-  return { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
+  const inspected = { ...info, format: sniffed.format, mimetype: sniffed.mimetype };
+  if (!options.verify) return inspected;
+  const decode = { input, staged, format: sniffed.format, pages: info.pages, options, field };
+  if (deferDecode) return { ...inspected, decode };
+  await runFullDecode(decode);
+  return inspected;
 }
 
 function isAllowed(format: SniffedType['format'], options: ResolvedImageOptions): boolean {
@@ -162,22 +182,28 @@ async function checkSvg(
 
 /**
  * Decodes every frame in a child process of the queue's pool, killed after `decodeTimeout`:
- * only the path crosses the process boundary.
+ * only the path crosses the process boundary. With `thumbnails`, the same decode renders them
+ * (under the same time limit), and they are returned in the order of their boxes. Run it in a
+ * slot of the processing queue.
+ * @throws the 422 decode errors.
  */
-async function decodeFully(
-  input: string | Buffer,
-  staged: StagedFile,
-  format: ImageFormat,
-  options: ResolvedImageOptions,
-  field: string | undefined,
-): Promise<void> {
-  const result = await decoderPoolFor(options.queue).decode(input, options.decodeTimeout);
+export async function runFullDecode(
+  decode: PendingDecode,
+  thumbnails?: Omit<ThumbnailJob, 'pages'>,
+): Promise<RenderedThumbnail[]> {
+  const { input, staged, format, options, field } = decode;
+  const result = await decoderPoolFor(options.queue).decode(
+    input,
+    options.decodeTimeout,
+    thumbnails === undefined ? undefined : { ...thumbnails, pages: decode.pages },
+  );
   if (result.outcome === 'timeout') {
     throw new ImageDecodeTimeoutError(options.decodeTimeout, { field });
   }
   if (result.outcome === 'failed') {
     throw decodeError(new Error(result.message), staged, format, field);
   }
+  return result.thumbnails ?? [];
 }
 
 /** A decoder's failure as 422: truncated when the file's end or the message says so. */

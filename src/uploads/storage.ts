@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
 import { UploadFileTooLargeError, UploadMalformedError } from '../errors.js';
 import type { ImageFormat } from '../images/magic.js';
 import { requestFiles, removeFile } from './cleanup.js';
-import { checkHead, inspectStagedFile } from './inspect.js';
+import { decodeDeferred, deferDecode } from './deferred-decode.js';
+import { checkHead, inspectStagedFile, runFullDecode } from './inspect.js';
 import { resolveImageOptions, type ImageStorageOptions } from './options.js';
 import { rasterizeSvg } from './rasterize.js';
 import { stageToTempFile, type StagedFile } from './stage.js';
@@ -127,9 +128,15 @@ export function imageStorage(options: ImageStorageOptions = {}): ImageStorageEng
         if (truncatedByParser) {
           return Promise.reject(new UploadFileTooLargeError(staged.size - 1, { field }));
         }
+        // attachImage next in the route decodes the image once, with its thumbnails.
+        const defer = decodeDeferred(req);
         return resolved.queue.run(async () => {
-          const info = await inspectStagedFile(staged, resolved, field);
-          if (info.format !== 'svg' || resolved.svg !== 'rasterize') return { staged, info };
+          const info = await inspectStagedFile(staged, resolved, field, defer);
+          if (info.format !== 'svg' || resolved.svg !== 'rasterize') {
+            if (info.decode !== undefined) deferDecode(req, staged.path, info.decode);
+            return { staged, info };
+          }
+          if (info.decode !== undefined) await runFullDecode(info.decode);
           const png = await rasterizeSvg(staged, resolved, field, (path) => files?.add(path));
           await removeFile(staged.path);
           return png;

@@ -5,6 +5,7 @@
  * limit, checks the image and renders the thumbnails; otherwise they are decoded here.
  */
 import type { IncomingMessage } from 'node:http';
+import { PDF_MIMETYPE } from '../images/pdf-source.js';
 import type { ProcessingQueue } from '../images/queue.js';
 import {
   renderThumbnails,
@@ -38,6 +39,8 @@ export async function renderUploadThumbnails(
   queue: ProcessingQueue,
 ): Promise<UploadRenders> {
   const pendingDecode = takePendingDecode(req, staged.path);
+  // A PDF's thumbnails come from its first page, rendered by the image set (pdf-source.ts).
+  if (staged.mimetype === PDF_MIMETYPE) return { get: () => undefined, complete: false };
   const { boxes, complete } = boxesOf(staged, sizes);
   const thumbnails = { mimetype: staged.mimetype, boxes };
   let rendered: RenderedThumbnail[] = [];

@@ -28,7 +28,7 @@ export interface ExternalSortOptions<T> {
  * is read to its end, or when its reader stops early (`break`, `return`, a throw).
  */
 export async function* externalSort<T>(
-  source: AsyncIterable<T>,
+  source: AsyncIterable<T> | Iterable<T>,
   options: ExternalSortOptions<T>,
 ): AsyncGenerator<T> {
   const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'imageattach-sort-'));

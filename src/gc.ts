@@ -20,7 +20,7 @@ import { imageModelsOf } from './migration/migrate.js';
 import { Image } from './models/image.js';
 import { deleteFinishedJournalRow } from './models/recover.js';
 import { parseStagingKey, STAGED_PREFIX } from './models/staged-files.js';
-import { allTokens, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
+import { journalRows, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
 import { ensureSqliteSetUp } from './models/sqlite-setup.js';
 import { compareUtf8 } from './stores/key-order.js';
 import type { ImageKey } from './stores/keys.js';
@@ -211,7 +211,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
 
   // Read after the listing, like the image rows: a write committed since is young.
   if (sequelize !== undefined && (await journalTableExists(sequelize))) {
-    for (const row of await allTokens(sequelize)) {
+    for await (const row of journalRows(sequelize)) {
       if (!stagedTokens.has(row.token) && row.createdAt.getTime() <= cutoff) {
         report.journal.push(row);
       }

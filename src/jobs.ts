@@ -6,4 +6,5 @@
 export { imageJobs, ImageJobs } from './jobs/image-jobs.js';
 export type { ImageJobsOptions, WorkOptions } from './jobs/image-jobs.js';
 export type { FetchedJob, JobBoss, JobSendOptions } from './jobs/boss.js';
+export type { JobEvent } from './jobs/fetch-loops.js';
 export type { JobsDb } from './jobs/transaction-db.js';

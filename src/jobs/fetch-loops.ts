@@ -16,6 +16,18 @@ export interface FetchLoopsOptions {
   concurrency: number;
   pollIntervalMs: number;
   run: (kind: JobKind, job: FetchedJob, signal: AbortSignal) => Promise<object | undefined>;
+  onJob?: ((event: JobEvent) => void) | undefined;
+}
+
+/** What `work({ onJob })` is told as a job starts and ends in this process. */
+export interface JobEvent {
+  kind: string;
+  id: string;
+  state: 'started' | 'completed' | 'failed';
+  /** What the job resolved to (`completed`). */
+  output?: object | undefined;
+  /** Why the attempt failed (`failed`): pg-boss retries it, or dead-letters it at the last. */
+  error?: unknown;
 }
 
 export class FetchLoops {
@@ -48,7 +60,7 @@ export class FetchLoops {
 
   /** Fetches and runs one job of `kind`; false when its queue was empty. */
   private async runOne(kind: JobKind): Promise<boolean> {
-    const { boss, queueOf, run } = this.options;
+    const { boss, queueOf, run, onJob } = this.options;
     const queue = queueOf(kind);
     let job: FetchedJob | undefined;
     try {
@@ -58,11 +70,14 @@ export class FetchLoops {
       return false;
     }
     if (job === undefined) return false;
+    const event = { kind: kind.name, id: job.id };
+    onJob?.({ ...event, state: 'started' });
     let output: object | undefined;
     try {
       output = await run(kind, job, this.abort.signal);
     } catch (error) {
       log('job %s of %s failed: %O', job.id, queue, error);
+      onJob?.({ ...event, state: 'failed', error });
       // Should this fail too (the database is away), the job expires and is retried.
       await boss.fail(queue, job.id, describeError(error)).catch((failure: unknown) => {
         log('recording the failure of job %s failed: %O', job.id, failure);
@@ -73,6 +88,7 @@ export class FetchLoops {
       // Done but not recorded: it expires and runs again, as a no-op (jobs are idempotent).
       log('completing job %s failed: %O', job.id, failure);
     });
+    onJob?.({ ...event, state: 'completed', output });
     return true;
   }
 

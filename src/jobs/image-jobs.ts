@@ -20,7 +20,7 @@ import {
 } from '../models/thumbnail-scheduler.js';
 import { assertStore, type Store } from '../stores/store.js';
 import type { FetchedJob, JobBoss } from './boss.js';
-import { FetchLoops } from './fetch-loops.js';
+import { FetchLoops, type JobEvent } from './fetch-loops.js';
 import { InProcessRunner } from './in-process-runner.js';
 import { findJobKind, JOB_KINDS, type JobKind } from './job-kinds.js';
 import { transactionDb } from './transaction-db.js';
@@ -78,6 +78,8 @@ export interface WorkOptions {
   concurrency?: number;
   /** Milliseconds a loop waits after finding every queue empty. @default 1000 */
   pollIntervalMs?: number;
+  /** Told as each job starts and ends in this process (for logs). @default none */
+  onJob?: (event: JobEvent) => void;
 }
 
 const DEFAULTS = { retryLimit: 5, retryDelay: 5, expireInSeconds: 300 };
@@ -228,6 +230,9 @@ export class ImageJobs implements ThumbnailScheduler {
   async work(options: WorkOptions = {}): Promise<void> {
     const concurrency = integer('concurrency', options.concurrency ?? 1, 1);
     const pollIntervalMs = integer('pollIntervalMs', options.pollIntervalMs ?? 1000, 1);
+    if (options.onJob !== undefined && typeof options.onJob !== 'function') {
+      throw new InvalidOptionError('onJob', 'must be a function');
+    }
     if (this.boss === undefined) return;
     await this.ready();
     this.loops.push(
@@ -238,6 +243,7 @@ export class ImageJobs implements ThumbnailScheduler {
         concurrency,
         pollIntervalMs,
         run: (kind, job: FetchedJob, signal) => this.runKind(kind, job.data as object, signal),
+        onJob: options.onJob,
       }),
     );
   }

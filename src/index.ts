@@ -44,6 +44,8 @@ export type {
   GenerateThumbnailOptions,
   ImageSetOptions,
 } from './models/image-set.js';
+export type { FindThumbnailOptions, GenerateThumbnailsLaterOptions } from './models/image-set.js';
+export type { ImageSetAddress, ThumbnailScheduler } from './models/thumbnail-scheduler.js';
 export { SingleImageSet } from './models/single-image-set.js';
 export { MultipleImageSet } from './models/multiple-image-set.js';
 export { ImageSubset } from './models/image-subset.js';
@@ -121,6 +123,8 @@ export {
   ImageNotFoundError,
   InvalidOptionError,
   InvalidStoreUrlError,
+  JobsNotConfiguredError,
+  JobTargetError,
   JournalTableMissingError,
   MigrationError,
   MigrationImageError,

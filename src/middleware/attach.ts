@@ -17,6 +17,14 @@ import { requestFiles } from '../uploads/cleanup.js';
 import { failRequest, type ErrorMode } from '../uploads/respond.js';
 import type { StagedImageFile } from '../uploads/storage.js';
 import type { UploadedRequest } from './upload.js';
+import type { ThumbnailScheduler } from '../models/thumbnail-scheduler.js';
+import {
+  checkLater,
+  pendingThumbnails,
+  scheduleLater,
+  type LaterThumbnailSet,
+  type PendingThumbnailFields,
+} from './later-thumbnails.js';
 
 /** What attachImage needs of an image: its size, type and URL. */
 export interface AttachableImage {
@@ -38,7 +46,9 @@ export interface ThumbnailWriteOptions extends AttachWriteOptions {
 }
 
 /** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
-export interface AttachableImageSet<I extends AttachableImage = AttachableImage> {
+export interface AttachableImageSet<
+  I extends AttachableImage = AttachableImage,
+> extends LaterThumbnailSet {
   readonly sequelize: {
     transaction<T>(autoCallback: (transaction: Transaction) => PromiseLike<T>): Promise<T>;
   };
@@ -83,6 +93,14 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
    */
   thumbnails?: readonly ThumbnailSize[];
   /**
+   * Make `thumbnails` later, off the request: the `imageJobs(...)` of
+   * `sequelize-imageattach/jobs`, which gets one job in the upload's transaction. Then
+   * `res.locals.image.thumbnails` lists them with `pending: true`, and the original's `image`
+   * and `url`, until a worker has made them.
+   * @default none (made in the request)
+   */
+  later?: ThumbnailScheduler;
+  /**
    * The store the files go to.
    * @default the current store (`app.use(store.middleware())`)
    */
@@ -101,7 +119,9 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
 }
 
 /** One stored image, as `res.locals.image` describes it. */
-export interface AttachedFile<I extends AttachableImage = AttachableImage> {
+export interface AttachedFile<
+  I extends AttachableImage = AttachableImage,
+> extends PendingThumbnailFields {
   image: I;
   url: string;
   width: number;
@@ -153,6 +173,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
   if (errors !== 'respond' && errors !== 'next') {
     throw new InvalidOptionError('errors', "must be 'respond' or 'next'");
   }
+  const later = checkLater(options.later);
   const { to, store } = options;
   const sizes = thumbnails as ThumbnailSize[];
   const storeOption = store === undefined ? {} : { store };
@@ -179,12 +200,16 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
           original: true,
         });
         let made: I[] = [];
+        if (later !== undefined) {
+          const boxes = sizes.length > 0 ? await scheduleLater(set, sizes, transaction, later) : [];
+          return { image, made, boxes };
+        }
         if (sizes.length > 0 && set.generateThumbnails) {
           made = await set.generateThumbnails(sizes, thumbnailWrite);
         } else {
           for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
         }
-        return { image, made };
+        return { image, made, boxes: [] };
       }),
     );
 
@@ -216,9 +241,11 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         return attach(set, staged);
       })
       .then(
-        ({ image, made }) => {
+        ({ image, made, boxes }) => {
           release();
-          localsOf(res).image = { ...describe(image), thumbnails: made.map(describe) };
+          const original = describe(image);
+          const thumbnails = [...made.map(describe), ...pendingThumbnails(original, boxes)];
+          localsOf(res).image = { ...original, thumbnails };
           next();
         },
         (error: unknown) => {

@@ -65,6 +65,7 @@ export { recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
+export type { GcCounts, GcFinding } from './gc.js';
 
 // Express
 export { serveImages } from './middleware/serve.js';
@@ -95,6 +96,11 @@ export type { ProcessingQueueOptions } from './images/queue.js';
 export { migrate, migrateClass } from './migration/migrate.js';
 export type { ImageModel } from './migration/migrate.js';
 export type { MigrationPlan } from './migration/plan.js';
+export type {
+  DistributedMigration,
+  DistributedMigrationStatus,
+  DistributeOptions,
+} from './migration/distribute.js';
 export type {
   FailedImageKey,
   ImageSource,

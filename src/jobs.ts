@@ -8,3 +8,4 @@ export type { ImageJobsOptions, WorkOptions } from './jobs/image-jobs.js';
 export type { FetchedJob, JobBoss, JobSendOptions } from './jobs/boss.js';
 export type { JobEvent } from './jobs/fetch-loops.js';
 export type { JobsDb } from './jobs/transaction-db.js';
+export { migrationStores } from './migration/migration-stores.js';

@@ -187,7 +187,7 @@ type PgBossClass = new (options: { connectionString: string }) => JobBoss & {
 };
 
 /** pg-boss is an optional peer dependency: only the worker loads it. */
-async function loadPgBoss(): Promise<PgBossClass> {
+export async function loadPgBoss(): Promise<PgBossClass> {
   try {
     const loaded = (await import('pg-boss')) as { default: PgBossClass };
     return loaded.default;

@@ -47,13 +47,21 @@ export const migrateRangeJob: JobKind<MigrateRangeData> = {
     const source = await resolveMigrationStore(sequelize, migration.source);
     const destination = await resolveMigrationStore(sequelize, migration.destination);
 
-    // A retry starts the range's counters again: what the dead worker copied is now skipped.
+    // A retry counts again from zero (what the dead worker copied is now skipped), and its
+    // counters replace the dead worker's once they have caught up: progress never goes back.
+    const baseline = row.done;
     const counters = { done: 0, migrated: 0, skipped: 0, failed: 0, bytes: 0 };
     const errors: string[] = [];
     const flush = async (state: 'running' | 'done') => {
       const now = new Date();
+      const caughtUp = state === 'done' || counters.done >= baseline;
       await tables.range.update(
-        { ...counters, state, worker: WORKER, errors: JSON.stringify(errors), updatedAt: now },
+        {
+          ...(caughtUp ? { ...counters, errors: JSON.stringify(errors) } : {}),
+          state,
+          worker: WORKER,
+          updatedAt: now,
+        },
         { where },
       );
       const [running] = await tables.migration.update(

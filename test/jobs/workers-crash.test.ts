@@ -27,6 +27,9 @@ const postgres = databaseKinds().filter((kind) => kind.name === 'postgres');
 
 interface Worker {
   child: ChildProcess;
+  /** Its exit code (`null` when killed by a signal). */
+  exited: Promise<number | null>;
+  stderr: string;
   started: string[];
   completed: Set<string>;
   /** Resolves once the worker has started `n` jobs. */
@@ -76,6 +79,8 @@ describe.runIf(postgres.length > 0)('three workers, one killed mid-job', () => {
     );
     const worker: Worker = {
       child,
+      exited: once(child, 'exit').then(([code]) => code as number | null),
+      stderr: '',
       started: [],
       completed: new Set(),
       startedCount: (n) =>
@@ -95,7 +100,7 @@ describe.runIf(postgres.length > 0)('three workers, one killed mid-job', () => {
       if (state === 'started') worker.started.push(id!);
       if (state === 'completed') worker.completed.add(id!);
     });
-    child.stderr.resume();
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (worker.stderr += text));
     workers.push(worker);
     return worker;
   }
@@ -133,7 +138,7 @@ describe.runIf(postgres.length > 0)('three workers, one killed mid-job', () => {
     }
     const interrupted = await killing;
     expect(killed.completed.has(interrupted)).toBe(false);
-    await once(killed.child, 'exit');
+    expect(await killed.exited).toBe(null);
 
     // Until every job has completed (the interrupted one after its expiry and a retry).
     const queue = jobs.queueName('thumbnails');
@@ -146,10 +151,8 @@ describe.runIf(postgres.length > 0)('three workers, one killed mid-job', () => {
     expect(await boss.getQueueSize(jobs.deadLetterQueueName('thumbnails'))).toBe(0);
 
     for (const worker of workers.slice(1)) worker.child.kill('SIGTERM');
-    const codes = await Promise.all(
-      workers.slice(1).map(async (worker) => (await once(worker.child, 'exit'))[0] as number),
-    );
-    expect(codes).toEqual([0, 0]);
+    const codes = await Promise.all(workers.slice(1).map((worker) => worker.exited));
+    expect(codes, workers.map((worker) => worker.stderr).join('\n')).toEqual([0, 0]);
 
     const rows = await models.UserPicture.findAll();
     expect(rows).toHaveLength(UPLOADS * 3);

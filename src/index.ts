@@ -96,6 +96,7 @@ export type { ProcessingQueueOptions } from './images/queue.js';
 export { migrate, migrateClass } from './migration/migrate.js';
 export type { ImageModel } from './migration/migrate.js';
 export type { MigrationPlan } from './migration/plan.js';
+export { distributedMigrationStatus } from './migration/distribute.js';
 export type {
   DistributedMigration,
   DistributedMigrationStatus,

@@ -61,7 +61,9 @@ export type ImageAttachErrorCode =
   | 'E_UNSUPPORTED_MEDIA_TYPE'
   | 'E_INVALID_BODY'
   | 'E_NO_MIGRATION'
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  | 'E_NO_JOBS'
+  | 'E_JOB_TARGET';
 
 export interface ImageAttachErrorOptions {
   cause?: unknown;
@@ -665,4 +667,14 @@ export class VariantSignatureError extends ImageAttachError {
 export class VariantNotAllowedError extends ImageAttachError {
   override readonly code = 'E_VARIANT_NOT_ALLOWED';
   override readonly status = 404;
+}
+
+/** `generateThumbnailsLater` was called, and no `imageJobs(...)` serves the set's Sequelize. */
+export class JobsNotConfiguredError extends ImageAttachError {
+  override readonly code = 'E_NO_JOBS';
+}
+
+/** A job names an image set this process cannot find: a model or attachment it does not define. */
+export class JobTargetError extends ImageAttachError {
+  override readonly code = 'E_JOB_TARGET';
 }

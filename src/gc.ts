@@ -15,14 +15,15 @@
  */
 import { Sequelize, type ModelStatic } from 'sequelize';
 import { InvalidOptionError } from './errors.js';
+import { peekable, sortedFiles, sortedRows, type OrderedRow, type Peekable } from './gc-sources.js';
 import { imageModelsOf } from './migration/migrate.js';
-import { modelImageSource } from './migration/model-source.js';
 import { Image } from './models/image.js';
 import { deleteFinishedJournalRow } from './models/recover.js';
 import { parseStagingKey, STAGED_PREFIX } from './models/staged-files.js';
-import { allTokens, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
+import { journalRows, journalTableExists, type StagedJournalRow } from './models/staged-journal.js';
 import { ensureSqliteSetUp } from './models/sqlite-setup.js';
-import { fileIdentity, type ImageKey } from './stores/keys.js';
+import { compareUtf8 } from './stores/key-order.js';
+import type { ImageKey } from './stores/keys.js';
 import { assertStore, type ListedFile, type Store } from './stores/store.js';
 
 export interface GcOptions {
@@ -47,6 +48,38 @@ export interface GcOptions {
    * @default 1000
    */
   pageSize?: number;
+  /**
+   * Keep every finding in the report's lists. Turn it off for big stores, whose orphans alone
+   * could fill memory: the report then holds `counts` (always kept) and the journal rows, and
+   * `onFinding` sees each finding as it is made.
+   * @default true
+   */
+  collect?: boolean;
+  /** Called with each finding as it is made (before the next is looked for). */
+  onFinding?: (finding: GcFinding) => void | Promise<void>;
+  /**
+   * The folder where both sides are sorted, about 200 bytes a file and a row; removed after.
+   * @default os.tmpdir()
+   */
+  tmpDir?: string;
+}
+
+/** One finding of `gc`, in the order the merge makes them (see `GcOptions.onFinding`). */
+export type GcFinding =
+  | { readonly kind: 'orphan' | 'recent' | 'staged' | 'deleted'; readonly file: ListedFile }
+  | { readonly kind: 'deleteFailure'; readonly file: ListedFile; readonly error: unknown }
+  | { readonly kind: 'missing'; readonly image: GcImage }
+  | { readonly kind: 'unknown'; readonly image: GcImage; readonly error: unknown };
+
+/** How many of each finding, kept whether or not `collect` keeps the lists. */
+export interface GcCounts {
+  orphans: number;
+  recent: number;
+  staged: number;
+  missing: number;
+  unknown: number;
+  deleted: number;
+  deleteFailures: number;
 }
 
 /** A row of the report: which image, of which model. */
@@ -82,6 +115,8 @@ export interface GcReport {
   journal: StagedJournalRow[];
   /** Journal rows removed (with `delete: true`), each checked again under its key's lock. */
   journalDeleted: StagedJournalRow[];
+  /** The number of each finding (the lengths of the lists above when `collect` is on). */
+  counts: GcCounts;
 }
 
 export const DEFAULT_GRACE_PERIOD = 24 * 60 * 60 * 1000;
@@ -91,82 +126,98 @@ const DEFAULT_PAGE_SIZE = 1000;
  * Compares the store with the image rows and reports orphans, missing files and files that
  * could not be checked; with `delete: true`, removes the orphans.
  *
+ * Memory does not grow with the store: both sides are sorted by the UTF-8 bytes of their
+ * `type/id/WxH.ext` key (see `key-order.ts`) through temporary files in `tmpDir` (about 200
+ * bytes a file or row), then merged one entry at a time. With `collect: false` the report keeps
+ * counts only, and `onFinding` sees each finding as it is made.
+ *
  * @example
  * const report = await gc({ store, models: sequelize, delete: true });
  * console.log(report.deleted.length, 'orphans removed;', report.missing.length, 'rows lack files');
  */
 export async function gc(options: GcOptions): Promise<GcReport> {
-  const { store, models, gracePeriod, pageSize, remove } = validate(options);
+  const { store, models, gracePeriod, pageSize, remove, collect, onFinding, tmpDir } =
+    validate(options);
   const sequelize = options.models instanceof Sequelize ? options.models : models[0]?.sequelize;
   // gc only reads rows, but next to a running app its reads may meet a commit: wait for it.
   for (const model of models) if (model.sequelize) ensureSqliteSetUp(model.sequelize);
-  const listFiles = store.listFiles!.bind(store);
+
+  const report = emptyReport();
+  const found = async (finding: GcFinding) => {
+    record(report, finding, collect);
+    await onFinding?.(finding);
+  };
+  const startedAt = Date.now();
+  const cutoff = startedAt - gracePeriod;
+  const unowned = async (file: ListedFile) => {
+    if (file.modifiedAt.getTime() > cutoff) return found({ kind: 'recent', file });
+    await found({ kind: 'orphan', file });
+    if (remove) await removeOrphan(store, file, found);
+  };
 
   // Files first, rows second: a row committed after the listing then finds its file by a
-  // direct check, and a file written after it is simply not seen.
-  const startedAt = Date.now();
-  const byIdentity = new Map<string, ListedFile>();
-  const temporary: ListedFile[] = [];
-  const staged: ListedFile[] = [];
-  let files = 0;
-  for await (const file of listFiles()) {
-    files += 1;
-    if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) staged.push(file);
-    else if (file.temporary) temporary.push(file);
-    else byIdentity.set(fileIdentity(file.key), file);
-  }
-
-  const report: GcReport = {
-    rows: 0,
-    files,
-    orphans: [],
-    recent: [],
-    staged,
-    missing: [],
-    unknown: [],
-    deleted: [],
-    deleteFailures: [],
-    journal: [],
-    journalDeleted: [],
-  };
-  for (const model of models) {
-    for await (const row of modelImageSource(model, pageSize).images()) {
-      report.rows += 1;
-      const image = describeRow(model, row);
-      // What is left in the map once every row has taken its file is what no row owns.
-      if (byIdentity.delete(fileIdentity(image))) continue;
-      const state = await check(store, image);
-      if (state === 'missing') report.missing.push(image);
-      else if (state !== 'present') report.unknown.push({ image, error: state.error });
-    }
-  }
-
-  const cutoff = startedAt - gracePeriod;
-  for (const file of [...byIdentity.values(), ...temporary]) {
-    if (file.modifiedAt.getTime() > cutoff) report.recent.push(file);
-    else report.orphans.push(file);
-  }
-  // Read after the listing, like the image rows: a write committed since is young.
-  const tokens = new Set(staged.map((file) => parseStagingKey(file.key)?.token));
-  if (sequelize !== undefined && (await journalTableExists(sequelize))) {
-    for (const row of await allTokens(sequelize)) {
-      if (!tokens.has(row.token) && row.createdAt.getTime() <= cutoff) report.journal.push(row);
-    }
-  }
-
-  if (remove) {
-    for (const file of report.orphans) {
-      try {
-        if (file.temporary) await store.deleteListedFile!(file);
-        else {
-          const { objectType, objectId, width, height, mimetype } = file.key;
-          await store.deleteFile(objectType, objectId, width, height, mimetype);
-        }
-        report.deleted.push(file);
-      } catch (error) {
-        report.deleteFailures.push({ file, error });
+  // direct check, and a file written after it is simply not seen. Each sort reads its whole
+  // source at its first step.
+  const stagedTokens = new Set<string | undefined>();
+  const files = peekable(
+    sortedFiles(store, tmpDir, async (file) => {
+      report.files += 1;
+      if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) {
+        // Pending writes only: few, and their tokens are needed for the journal below.
+        stagedTokens.add(parseStagingKey(file.key)?.token);
+        await found({ kind: 'staged', file });
+        return false;
+      }
+      if (!file.temporary) return true;
+      await unowned(file);
+      return false;
+    }),
+  );
+  let rows: Peekable<OrderedRow> | undefined;
+  try {
+    await files.peek();
+    const sorted = peekable(
+      sortedRows(models, pageSize, tmpDir, () => {
+        report.rows += 1;
+      }),
+    );
+    rows = sorted;
+    await sorted.peek();
+    for (;;) {
+      const file = await files.peek();
+      const row = await sorted.peek();
+      if (file === undefined && row === undefined) break;
+      const order =
+        file === undefined ? 1 : row === undefined ? -1 : compareUtf8(file.order, row.order);
+      if (order < 0) {
+        await files.take();
+        await unowned(file!.file);
+      } else if (order > 0) {
+        await sorted.take();
+        const image = row!.image;
+        const state = await check(store, image);
+        if (state === 'missing') await found({ kind: 'missing', image });
+        else if (state !== 'present') await found({ kind: 'unknown', image, error: state.error });
+      } else {
+        // One file, its rows (two mimetypes may share an extension, hence a file).
+        while ((await files.peek())?.order === row!.order) await files.take();
+        while ((await sorted.peek())?.order === row!.order) await sorted.take();
       }
     }
+  } finally {
+    await files.close();
+    await rows?.close();
+  }
+
+  // Read after the listing, like the image rows: a write committed since is young.
+  if (sequelize !== undefined && (await journalTableExists(sequelize))) {
+    for await (const row of journalRows(sequelize)) {
+      if (!stagedTokens.has(row.token) && row.createdAt.getTime() <= cutoff) {
+        report.journal.push(row);
+      }
+    }
+  }
+  if (remove) {
     for (const row of report.journal) {
       try {
         if (await deleteFinishedJournalRow(sequelize!, store, row)) report.journalDeleted.push(row);
@@ -177,6 +228,23 @@ export async function gc(options: GcOptions): Promise<GcReport> {
     }
   }
   return report;
+}
+
+async function removeOrphan(
+  store: Store,
+  file: ListedFile,
+  found: (finding: GcFinding) => Promise<void>,
+): Promise<void> {
+  try {
+    if (file.temporary) await store.deleteListedFile!(file);
+    else {
+      const { objectType, objectId, width, height, mimetype } = file.key;
+      await store.deleteFile(objectType, objectId, width, height, mimetype);
+    }
+  } catch (error) {
+    return found({ kind: 'deleteFailure', file, error });
+  }
+  return found({ kind: 'deleted', file });
 }
 
 function validate(options: GcOptions) {
@@ -224,19 +292,87 @@ function validate(options: GcOptions) {
       `${options.store.constructor.name} has listFiles() but no deleteListedFile()`,
     );
   }
-  return { store: options.store, models, gracePeriod, pageSize, remove: options.delete === true };
+  if (options.collect !== undefined && typeof options.collect !== 'boolean') {
+    throw new InvalidOptionError('collect', 'must be a boolean');
+  }
+  if (options.onFinding !== undefined && typeof options.onFinding !== 'function') {
+    throw new InvalidOptionError('onFinding', 'must be a function');
+  }
+  if (
+    options.tmpDir !== undefined &&
+    (typeof options.tmpDir !== 'string' || options.tmpDir === '')
+  ) {
+    throw new InvalidOptionError('tmpDir', 'must be a folder path');
+  }
+  return {
+    store: options.store,
+    models,
+    gracePeriod,
+    pageSize,
+    remove: options.delete === true,
+    collect: options.collect ?? true,
+    onFinding: options.onFinding,
+    tmpDir: options.tmpDir,
+  };
 }
 
-function describeRow(model: ModelStatic<Image>, row: Image): GcImage {
+function emptyReport(): GcReport {
   return {
-    model: model.name,
-    objectType: row.objectType,
-    objectId: row.objectId,
-    width: row.width,
-    height: row.height,
-    mimetype: row.mimetype,
-    original: row.original,
+    rows: 0,
+    files: 0,
+    orphans: [],
+    recent: [],
+    staged: [],
+    missing: [],
+    unknown: [],
+    deleted: [],
+    deleteFailures: [],
+    journal: [],
+    journalDeleted: [],
+    counts: {
+      orphans: 0,
+      recent: 0,
+      staged: 0,
+      missing: 0,
+      unknown: 0,
+      deleted: 0,
+      deleteFailures: 0,
+    },
   };
+}
+
+function record(report: GcReport, finding: GcFinding, collect: boolean): void {
+  const { counts } = report;
+  switch (finding.kind) {
+    case 'orphan':
+      counts.orphans += 1;
+      if (collect) report.orphans.push(finding.file);
+      break;
+    case 'recent':
+      counts.recent += 1;
+      if (collect) report.recent.push(finding.file);
+      break;
+    case 'staged':
+      counts.staged += 1;
+      if (collect) report.staged.push(finding.file);
+      break;
+    case 'deleted':
+      counts.deleted += 1;
+      if (collect) report.deleted.push(finding.file);
+      break;
+    case 'deleteFailure':
+      counts.deleteFailures += 1;
+      if (collect) report.deleteFailures.push({ file: finding.file, error: finding.error });
+      break;
+    case 'missing':
+      counts.missing += 1;
+      if (collect) report.missing.push(finding.image);
+      break;
+    case 'unknown':
+      counts.unknown += 1;
+      if (collect) report.unknown.push({ image: finding.image, error: finding.error });
+      break;
+  }
 }
 
 type Checked = 'present' | 'missing' | { error: unknown };

@@ -48,6 +48,9 @@ export type { ImageHTMLOptions } from './models/image.js';
 export type { ThumbnailQuery } from './models/image-set.js';
 export type { ImgAttributeOptions } from './models/image-html.js';
 export type { PictureHTMLOptions, SetHTMLOptions, SrcsetOptions } from './models/set-html.js';
+
+export type { FindThumbnailOptions, GenerateThumbnailsLaterOptions } from './models/image-set.js';
+export type { ImageSetAddress, ThumbnailScheduler } from './models/thumbnail-scheduler.js';
 export { SingleImageSet } from './models/single-image-set.js';
 export { MultipleImageSet } from './models/multiple-image-set.js';
 export { ImageSubset } from './models/image-subset.js';
@@ -68,6 +71,7 @@ export { recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
+export type { GcCounts, GcFinding } from './gc.js';
 
 // Express
 export { serveImages } from './http/serve.js';
@@ -99,6 +103,12 @@ export type { ProcessingQueueOptions } from './images/queue.js';
 export { migrate, migrateClass } from './migration/migrate.js';
 export type { ImageModel } from './migration/migrate.js';
 export type { MigrationPlan } from './migration/plan.js';
+export { distributedMigrationStatus } from './migration/distribute.js';
+export type {
+  DistributedMigration,
+  DistributedMigrationStatus,
+  DistributeOptions,
+} from './migration/distribute.js';
 export type {
   FailedImageKey,
   ImageSource,
@@ -135,6 +145,8 @@ export {
   ImageNotFoundError,
   InvalidOptionError,
   InvalidStoreUrlError,
+  JobsNotConfiguredError,
+  JobTargetError,
   JournalTableMissingError,
   MigrationError,
   MigrationImageError,

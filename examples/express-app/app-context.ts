@@ -3,6 +3,7 @@
  */
 import type { Response } from 'express';
 import type { Sequelize } from 'sequelize';
+import type { ImageJobs } from '../../src/jobs.js';
 import type { Models } from './models.js';
 import type { StoreRegistry } from './store-registry.js';
 import type { SafeHtml } from './views/html.js';
@@ -14,6 +15,8 @@ export interface AppContext {
   stores: StoreRegistry;
   /** Admin is disabled without it. */
   adminPassword: string | undefined;
+  /** On PostgreSQL: thumbnails are made after the upload, by the worker of `server.ts`. */
+  jobs?: ImageJobs | undefined;
 }
 
 export function sendPage(

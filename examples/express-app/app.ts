@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Sequelize } from 'sequelize';
 import type { Store } from '../../src/index.js';
+import type { ImageJobs } from '../../src/jobs.js';
 import { sendPage, type AppContext } from './app-context.js';
 import { afterBody, HttpError, publicError } from './http-errors.js';
 import type { Models } from './models.js';
@@ -27,6 +28,8 @@ export interface CreateAppOptions {
   storeUrl: string;
   /** Enables /admin behind HTTP Basic auth; without it, admin is disabled. */
   adminPassword?: string;
+  /** Makes the thumbnails of uploads later, off the request (PostgreSQL). */
+  jobs?: ImageJobs;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
@@ -37,6 +40,7 @@ export function createApp(options: CreateAppOptions): Express {
     models: options.models,
     stores: new StoreRegistry(options.store, options.storeUrl),
     adminPassword: options.adminPassword,
+    jobs: options.jobs,
   };
   const app = express();
   app.disable('x-powered-by');

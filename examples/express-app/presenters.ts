@@ -15,6 +15,8 @@ export interface ImageView {
   width: number;
   height: number;
   mimetype: string;
+  /** A thumbnail a worker has not made yet (the original is shown meanwhile). */
+  pending?: true;
 }
 
 /** An original and its thumbnails, smallest first. */
@@ -64,6 +66,11 @@ export function pictureView(images: readonly Image[], store: Store): PictureView
     original: imageView(original, store),
     thumbnails: sorted.filter((image) => !isAlternate(image)).map((i) => imageView(i, store)),
   };
+}
+
+/** The widths of `sizes` the picture has no thumbnail of yet: made later by a worker. */
+export function pendingWidths(picture: PictureView, widths: readonly number[]): number[] {
+  return widths.filter((width) => !picture.thumbnails.some((image) => image.width === width));
 }
 
 /** The image of a width: the thumbnail, else the original (shown scaled). */

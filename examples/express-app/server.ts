@@ -11,8 +11,11 @@ import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { isNewDatabase, openDatabase, redactUrl } from './database.js';
 import { defineModels } from './models.js';
 import { seed } from './seed.js';
+import { startWorker, type RunningWorker } from './worker.js';
 
-async function start(config: AppConfig): Promise<{ server: Server; sequelize: Sequelize }> {
+async function start(
+  config: AppConfig,
+): Promise<{ server: Server; sequelize: Sequelize; worker: RunningWorker | undefined }> {
   const store = await storeFromUrl(config.storeUrl);
   const { sequelize, description } = await openDatabase(config);
   const models = defineModels(sequelize);
@@ -30,12 +33,18 @@ async function start(config: AppConfig): Promise<{ server: Server; sequelize: Se
       console.log(`Recovered ${recovered.recovered.length} image file(s) staged before a crash.`);
     }
   }
+  // PostgreSQL: thumbnails are made after each upload by a worker in this process.
+  const worker =
+    sequelize.getDialect() === 'postgres' && config.databaseUrl !== undefined
+      ? await startWorker(sequelize, store, config.databaseUrl)
+      : undefined;
   const app = createApp({
     sequelize,
     models,
     store,
     storeUrl: config.storeUrl,
     adminPassword: config.adminPassword,
+    ...(worker === undefined ? {} : { jobs: worker.jobs }),
   });
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {
@@ -48,18 +57,23 @@ async function start(config: AppConfig): Promise<{ server: Server; sequelize: Se
       `Framehouse (sequelize-imageattach example) at http://localhost:${port}/`,
       `  database: ${description}`,
       `  images:   ${redactUrl(config.storeUrl)}`,
+      worker === undefined
+        ? '  thumbnails: made in the upload request'
+        : '  thumbnails: made after each upload by the in-process worker (pg-boss)',
       config.adminPassword === undefined
         ? '  admin:    disabled (set ADMIN_PASSWORD to enable /admin)'
         : `  admin:    http://localhost:${port}/admin`,
     ].join('\n'),
   );
-  return { server, sequelize };
+  return { server, sequelize, worker };
 }
 
 try {
-  const { server, sequelize } = await start(loadConfig());
+  const { server, sequelize, worker } = await start(loadConfig());
   const shutdown = () => {
-    server.close(() => void sequelize.close());
+    server.close(() => {
+      void (worker?.stop() ?? Promise.resolve()).finally(() => sequelize.close());
+    });
     // Event streams (the admin's migration progress) would keep the server open.
     server.closeAllConnections();
   };

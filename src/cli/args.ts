@@ -28,6 +28,11 @@ Options:
   --dry-run             read and compare, but write nothing
   --fail-fast           stop at the first failed image
   --page-size <n>       rows read per database query (default: 500)
+  --workers             run on the workers of \`sequelize-imageattach worker\` (PostgreSQL and
+                        pg-boss; skips what is there, as with --resume): the rows are split
+                        into key ranges, one job each, and this command shows the progress of
+                        all of them. Ctrl-C stops following; the migration goes on.
+  --range-size <n>      rows per job with --workers (default: 1000)
   -h, --help            show this help
 
 It prints the stores and the database it works on before it copies anything.
@@ -47,6 +52,8 @@ export interface MigrateArgs {
   resume: boolean;
   dryRun: boolean;
   failFast: boolean;
+  workers: boolean;
+  rangeSize: number | undefined;
 }
 
 export type CliArgs = MigrateArgs | { command: 'help' };
@@ -73,6 +80,8 @@ export function parseMigrateArgs(argv: readonly string[]): CliArgs {
         verify: { type: 'boolean', default: false },
         'verify-size': { type: 'boolean', default: false },
         resume: { type: 'boolean', default: false },
+        workers: { type: 'boolean', default: false },
+        'range-size': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         'fail-fast': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +108,8 @@ export function parseMigrateArgs(argv: readonly string[]): CliArgs {
     pageSize: positiveInteger('--page-size', values['page-size'], 100_000),
     verify: values.verify ? 'checksum' : values['verify-size'] ? 'size' : false,
     resume: values.resume,
+    workers: values.workers,
+    rangeSize: positiveInteger('--range-size', values['range-size'], 1_000_000_000),
     dryRun: values['dry-run'],
     failFast: values['fail-fast'],
   };

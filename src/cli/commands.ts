@@ -4,6 +4,7 @@
  */
 import { runGcCommand } from './gc-command.js';
 import { runMigrateCommand, type CliIO } from './migrate-command.js';
+import { runWorkerCommand } from './worker-command.js';
 
 export interface CliCommand {
   readonly name: string;
@@ -23,6 +24,11 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'gc',
     summary: 'list files no row owns and rows whose file is missing (--delete removes orphans)',
     run: runGcCommand,
+  },
+  {
+    name: 'worker',
+    summary: 'run the image jobs (thumbnails made later) on pg-boss until SIGTERM',
+    run: runWorkerCommand,
   },
 ];
 

@@ -17,6 +17,7 @@ import type { Store } from '../stores/store.js';
 import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';
 import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
+import { runOnWorkers } from './migrate-workers.js';
 import { formatBytes, ProgressReporter, type ProgressStream } from './progress.js';
 
 export interface CliIO {
@@ -71,11 +72,12 @@ export async function runMigrate(args: MigrateArgs, io: CliIO): Promise<number> 
       concurrency: args.concurrency,
       pageSize: args.pageSize,
       verify: args.verify,
-      skipExisting: args.resume,
+      skipExisting: args.resume || args.workers,
       dryRun: args.dryRun,
       failFast: args.failFast,
       signal: io.signal,
     });
+    if (args.workers) return await runOnWorkers(args, io, sequelize, plan, destination);
     const reporter = new ProgressReporter(io.stderr);
     let last: MigrationSummary = {
       total: 0,

@@ -24,6 +24,14 @@ import type { StagedImageFile } from '../uploads/storage.js';
 import { renderUploadThumbnails, type UploadRenders } from '../uploads/upload-thumbnails.js';
 import type { Middleware } from './middleware.js';
 import type { UploadedRequest } from './upload.js';
+import type { ThumbnailScheduler } from '../models/thumbnail-scheduler.js';
+import {
+  checkLater,
+  pendingThumbnails,
+  scheduleLater,
+  type LaterThumbnailSet,
+  type PendingThumbnailFields,
+} from './later-thumbnails.js';
 
 /** What attachImage needs of an image: its size, type and URL. */
 export interface AttachableImage {
@@ -50,7 +58,9 @@ export interface ThumbnailWriteOptions extends AttachWriteOptions {
 }
 
 /** What attachImage needs of an image set (`SingleImageSet`, `ImageSubset`). */
-export interface AttachableImageSet<I extends AttachableImage = AttachableImage> {
+export interface AttachableImageSet<
+  I extends AttachableImage = AttachableImage,
+> extends LaterThumbnailSet {
   readonly sequelize: {
     transaction<T>(autoCallback: (transaction: Transaction) => PromiseLike<T>): Promise<T>;
   };
@@ -104,6 +114,14 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
    */
   formats?: readonly ThumbnailFormat[];
   /**
+   * Make `thumbnails` later, off the request: the `imageJobs(...)` of
+   * `sequelize-imageattach/jobs`, which gets one job in the upload's transaction. Then
+   * `res.locals.image.thumbnails` lists them with `pending: true`, and the original's `image`
+   * and `url`, until a worker has made them.
+   * @default none (made in the request)
+   */
+  later?: ThumbnailScheduler;
+  /**
    * The store the files go to.
    * @default the current store (`app.use(store.middleware())`)
    */
@@ -123,7 +141,9 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
 }
 
 /** One stored image, as `res.locals.image` describes it. */
-export interface AttachedFile<I extends AttachableImage = AttachableImage> {
+export interface AttachedFile<
+  I extends AttachableImage = AttachableImage,
+> extends PendingThumbnailFields {
   image: I;
   url: string;
   width: number;
@@ -177,6 +197,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
   }
   validateFormats(options.formats);
   const formatsOption = options.formats === undefined ? {} : { formats: options.formats };
+  const later = checkLater(options.later);
   const { to, store } = options;
   const sizes = thumbnails as ThumbnailSize[];
   const storeOption = store === undefined ? {} : { store };
@@ -205,6 +226,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       // Other formats beside the sizes are rendered from the staged file here: it must stay.
       const move =
         sizes.length === 0 ||
+        later !== undefined ||
         (renders.complete &&
           set.generateThumbnails !== undefined &&
           (options.formats ?? []).length === 0);
@@ -217,12 +239,16 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         move,
       });
       let made: I[] = [];
+      if (later !== undefined) {
+        const boxes = sizes.length > 0 ? await scheduleLater(set, sizes, transaction, later) : [];
+        return { image, made, boxes };
+      }
       if (sizes.length > 0 && set.generateThumbnails) {
         made = await set.generateThumbnails(sizes, thumbnailWrite);
       } else {
         for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
       }
-      return { image, made };
+      return { image, made, boxes: [] };
     });
 
   return takesPendingDecodes(function attachImageMiddleware(req, res, next) {
@@ -244,7 +270,8 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
     const release = requestFiles(req, res)?.hold() ?? (() => undefined);
     // The decode (the upload's check, when uploadImage handed it on) comes before `to` sees
     // the request, and before the transaction.
-    renderUploadThumbnails(req, staged, sizes, queue)
+    // Thumbnails made later are not rendered here; the check decode still runs.
+    renderUploadThumbnails(req, staged, later === undefined ? sizes : [], queue)
       .then(async (renders) => {
         const set = await to(uploaded, res);
         if (set === null || set === undefined) {
@@ -255,9 +282,11 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         return attach(set, staged, renders);
       })
       .then(
-        ({ image, made }) => {
+        ({ image, made, boxes }) => {
           release();
-          localsOf(res).image = { ...describe(image), thumbnails: made.map(describe) };
+          const original = describe(image);
+          const thumbnails = [...made.map(describe), ...pendingThumbnails(original, boxes)];
+          localsOf(res).image = { ...original, thumbnails };
           next();
         },
         (error: unknown) => {

@@ -33,8 +33,11 @@ export function migrate(
   // Migration only reads rows; next to a running app its reads may meet a commit: wait for it.
   ensureSqliteSetUp(sequelize);
   const pageSize = pageSizeOf(options);
-  const sources = imageModelsOf(sequelize).map((model) => modelImageSource(model, pageSize));
-  return new MigrationPlan(chainSources(sources), source, destination, options);
+  const models = imageModelsOf(sequelize);
+  const sources = models.map((model) => modelImageSource(model, pageSize));
+  const plan = new MigrationPlan(chainSources(sources), source, destination, options);
+  plan.distributable = { sequelize, models, options };
+  return plan;
 }
 
 /** A plan for the rows of one image model. */
@@ -47,12 +50,17 @@ export function migrateClass<I extends Image>(
   if (typeof model !== 'function' || !(model.prototype instanceof Image)) {
     throw new TypeError('model must be a model class that extends Image');
   }
-  return new MigrationPlan(
+  const plan = new MigrationPlan(
     modelImageSource(model, pageSizeOf(options)),
     source,
     destination,
     options,
   );
+  if (model.sequelize !== undefined) {
+    const models = [model as unknown as ModelStatic<Image>];
+    plan.distributable = { sequelize: model.sequelize, models, options };
+  }
+  return plan;
 }
 
 /**

@@ -77,7 +77,10 @@ async function* byOffset<I extends ImageLike & Model>(
 }
 
 /** `(k1, k2, …) > (v1, v2, …)`, spelled out so that every dialect understands it. */
-function afterKey<I extends Model>(keys: readonly string[], values: unknown[]): WhereOptions<I> {
+export function afterKey<I extends Model>(
+  keys: readonly string[],
+  values: readonly unknown[],
+): WhereOptions<I> {
   const alternatives = keys.map((key, i) => {
     const clause: Record<string, unknown> = {};
     for (let j = 0; j < i; j += 1) clause[keys[j]!] = values[j];

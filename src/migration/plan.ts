@@ -6,6 +6,13 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError, MigrationError, MigrationImageError } from '../errors.js';
 import { assertStore, type ImageLike, type Store } from '../stores/store.js';
 import { copyImage, type CopyOutcome, type CopySettings } from './copy.js';
+import {
+  distributeMigration,
+  type DistributableSource,
+  type DistributedMigration,
+  type DistributeOptions,
+} from './distribute.js';
+import type { ImageJobs } from '../jobs/image-jobs.js';
 import type {
   ImageSource,
   MigrationEvents,
@@ -58,6 +65,33 @@ export class MigrationPlan<I extends ImageLike = ImageLike> implements AsyncIter
     this.source = source;
     this.destination = destination;
     this.#settings = resolveOptions(options);
+  }
+
+  /**
+   * The models behind the plan, set by `migrate()` and `migrateClass()`: what `distribute()`
+   * splits into ranges.
+   * @internal
+   */
+  distributable: DistributableSource | undefined;
+
+  /**
+   * Runs the plan on the workers of `jobs` instead of here: its rows are split into key ranges,
+   * one job each, and any number of worker processes copy them (`skipExisting` is on unless
+   * the plan turned it off). Resolves once the jobs are sent; follow the returned migration's
+   * `status()` or `wait()` from any process.
+   * @throws {MigrationRunningError} when a migration of the same `from` and `to` runs.
+   *
+   * @example
+   * const migration = await migrate(sequelize, disk, s3).distribute(jobs, {
+   *   from: 'file:///var/images?baseUrl=/images/', to: 's3://bucket/images',
+   * });
+   * await migration.wait({ onStatus: (s) => console.log(`${s.percent} %`) });
+   */
+  distribute(jobs: ImageJobs, options: DistributeOptions): Promise<DistributedMigration> {
+    if (this.distributable === undefined) {
+      throw new TypeError('only plans made by migrate() or migrateClass() can be distributed');
+    }
+    return distributeMigration(this.distributable, jobs, options);
   }
 
   /** How many images a run would go through now (one `COUNT` per model). */

@@ -114,7 +114,7 @@ export function imageAttachment<P extends Model, I extends Image>(
   registerAttachment(model, { Parent, name, foreignKey, sourceKey, multiple });
   // Before the application's first transaction, so that its IMMEDIATE ones take turns too.
   ensureSqliteSetUp(Parent.sequelize!);
-  const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name);
+  const link = new ParentLink(Parent.sequelize!, foreignKey, sourceKey, Parent.name, name);
   const sets = new WeakMap<Model, SingleImageSet<I> | MultipleImageSet<I>>();
   Object.defineProperty(Parent.prototype, name, {
     configurable: true,

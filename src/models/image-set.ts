@@ -15,7 +15,13 @@ import {
   type WhereOptions,
 } from 'sequelize';
 import { resolveStore } from '../context.js';
-import { NoOriginalImageError, NotAnImageError, ThumbnailNotFoundError } from '../errors.js';
+import {
+  InvalidOptionError,
+  JobsNotConfiguredError,
+  NoOriginalImageError,
+  NotAnImageError,
+  ThumbnailNotFoundError,
+} from '../errors.js';
 import { readImageInfo } from '../images/metadata.js';
 import { PDF_MIMETYPE, pdfThumbnailSource } from '../images/pdf-source.js';
 import {
@@ -59,6 +65,12 @@ import {
   type SrcsetOptions,
 } from './set-html.js';
 import { thumbHashOf } from '../images/placeholder.js';
+import { nearestLarger } from './nearest-larger.js';
+import {
+  schedulerOf,
+  type ImageSetAddress,
+  type ThumbnailScheduler,
+} from './thumbnail-scheduler.js';
 
 /** What every set method takes. */
 export interface ImageSetOptions {
@@ -119,6 +131,25 @@ export interface ThumbnailQuery {
   format?: ThumbnailFormat;
 }
 
+/** Options of `findThumbnail`. */
+export interface FindThumbnailOptions extends ImageSetOptions {
+  /**
+   * `'larger'`: while no image has the asked size (its thumbnail job has not run yet), answer
+   * with the nearest larger one (the original at worst) instead of throwing. It costs a second
+   * query reading the set's rows, and the client downloads and scales down a bigger file.
+   * @default none (throw `ThumbnailNotFoundError`)
+   */
+  fallback?: 'larger';
+}
+
+/** Options of `generateThumbnailsLater`. */
+export interface GenerateThumbnailsLaterOptions {
+  /** @default Sequelize's CLS transaction, else a transaction of the call's own */
+  transaction?: Transaction | null;
+  /** @default the `imageJobs(...)` made for the set's Sequelize */
+  jobs?: ThumbnailScheduler;
+}
+
 const ORDER: Order = [
   ['original', 'DESC'],
   ['width', 'ASC'],
@@ -140,6 +171,9 @@ export abstract class BaseImageSet<I extends Image> {
 
   /** The column values every row of this set has (the parent key, and a subset's criteria). */
   protected abstract identity(): Record<string, unknown>;
+
+  /** Where the set lives, for a worker in another process to find it. */
+  protected abstract address(): ImageSetAddress;
 
   /** Makes concurrent writers of this set's parent take turns (see `ParentLink.lock`). */
   protected abstract lock(transaction: Transaction): Promise<void>;
@@ -190,12 +224,26 @@ export abstract class BaseImageSet<I extends Image> {
    * @throws {TypeError} when neither is given.
    * @throws {ThumbnailNotFoundError} when the set has none.
    */
-  async findThumbnail(size: ThumbnailQuery, options: ImageSetOptions = {}): Promise<I> {
+  async findThumbnail(size: ThumbnailQuery, options: FindThumbnailOptions = {}): Promise<I> {
     const { width, height } = size ?? {};
     if (width === undefined && height === undefined) {
       throw new TypeError('required width and/or height');
     }
-    const image = await this.findBySize(size, options.transaction);
+    if (options.fallback !== undefined && options.fallback !== 'larger') {
+      throw new InvalidOptionError('fallback', "must be 'larger' or left out");
+    }
+    let image = await this.findBySize(size, options.transaction);
+    if (image === undefined && options.fallback === 'larger') {
+      const images = await this.model.findAll({
+        where: this.where(),
+        transaction: options.transaction ?? undefined,
+      });
+      const mimetype = size.format === undefined ? undefined : mimetypeOfFormat(size.format);
+      image = nearestLarger(
+        images.filter((candidate) => mimetype === undefined || candidate.mimetype === mimetype),
+        size,
+      );
+    }
     if (image === undefined) throw new ThumbnailNotFoundError(width, height);
     return this.remember(image, options) as I;
   }
@@ -502,6 +550,38 @@ export abstract class BaseImageSet<I extends Image> {
       original,
       get: (width, height, mimetype) => byKey.get(`${boxKey({ width, height })} ${mimetype}`),
     };
+  }
+
+  /**
+   * Thumbnails made later, by a worker of `imageJobs(...)`: records one job for the set in the
+   * same transaction (a rollback drops it, a commit shows it with the rows), and resolves to
+   * the boxes the thumbnails will have. The worker makes them as `generateThumbnails` does, so
+   * sizes already there are kept; when the set is gone by then, it writes nothing.
+   * @throws {NoOriginalImageError} when there is no original.
+   * @throws {JobsNotConfiguredError} when no `imageJobs` serves the set's Sequelize.
+   */
+  async generateThumbnailsLater(
+    sizes: readonly ThumbnailSize[],
+    options: GenerateThumbnailsLaterOptions = {},
+  ): Promise<Array<{ width: number; height: number }>> {
+    const list: unknown = sizes;
+    if (!Array.isArray(list)) throw new TypeError('sizes must be an array');
+    for (const size of list) validateThumbnailSize(size);
+    const jobs = options.jobs ?? schedulerOf(this.sequelize);
+    if (jobs === undefined) {
+      throw new JobsNotConfiguredError(
+        'No imageJobs() serves this Sequelize; create one (sequelize-imageattach/jobs) at startup.',
+      );
+    }
+    return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
+      const original = await this.model.findOne({
+        where: this.where({ original: true }),
+        transaction,
+      });
+      if (original === null) throw new NoOriginalImageError();
+      if (sizes.length > 0) await jobs.scheduleThumbnails(this.address(), sizes, transaction);
+      return sizes.map((size) => thumbnailDimensions(original, size));
+    });
   }
 
   /** Opens the original's file. @throws {NoOriginalImageError} */

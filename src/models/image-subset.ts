@@ -6,6 +6,7 @@ import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { BaseImageSet } from './image-set.js';
 import type { Image } from './image.js';
 import type { ParentLink } from './parent-link.js';
+import type { ImageSetAddress } from './thumbnail-scheduler.js';
 
 export class ImageSubset<I extends Image = Image> extends BaseImageSet<I> {
   /** @internal made by `MultipleImageSet.getImageSet()` and `imageSets()`. */
@@ -21,6 +22,10 @@ export class ImageSubset<I extends Image = Image> extends BaseImageSet<I> {
 
   protected identity(): Record<string, unknown> {
     return { ...this.criteria, ...this.link.identity(this.parent) };
+  }
+
+  protected address(): ImageSetAddress {
+    return this.link.address(this.parent, this.criteria);
   }
 
   protected lock(transaction: Transaction): Promise<void> {

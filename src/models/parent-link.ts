@@ -3,6 +3,7 @@
  * key it holds.
  */
 import { Transaction, type Model, type ModelStatic, type Sequelize } from 'sequelize';
+import type { ImageSetAddress } from './thumbnail-scheduler.js';
 
 export class ParentLink {
   constructor(
@@ -12,7 +13,22 @@ export class ParentLink {
     /** The parent's attribute it refers to. */
     readonly sourceKey: string,
     private readonly parentName: string,
+    /** The attachment's name on the parent (`parent[attachment]`). */
+    readonly attachment = '',
   ) {}
+
+  /** Where the parent's set (or subset of `criteria`) lives, for a worker to find it again. */
+  address(parent: Model, criteria?: Readonly<Record<string, unknown>>): ImageSetAddress {
+    const Parent = parent.constructor as ModelStatic<Model>;
+    const key = this.identity(parent)[this.foreignKey] as string | number;
+    return {
+      model: Parent.options.modelName ?? Parent.name,
+      sourceKey: this.sourceKey,
+      key,
+      attachment: this.attachment,
+      ...(criteria === undefined ? {} : { criteria: { ...criteria } }),
+    };
+  }
 
   /**
    * `{ [foreignKey]: parent[sourceKey] }`.

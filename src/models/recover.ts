@@ -33,10 +33,10 @@ import {
   type FileKey,
 } from './staged-files.js';
 import {
-  allTokens,
   assertJournalTable,
   deleteTokens,
   findToken,
+  journalRows,
   type StagedJournalRow,
 } from './staged-journal.js';
 
@@ -95,47 +95,64 @@ export async function recoverStagedFiles(
     kept: [],
     failures: [],
   };
-  const staged = new Map<string, { file?: ListedFile; target: FileKey }>();
-  for await (const file of store.listFiles!({ objectTypePrefix: STAGED_PREFIX })) {
-    // Temporary files of interrupted writes are gc's to remove.
-    const parsed = file.temporary ? undefined : parseStagingKey(file.key);
-    if (parsed !== undefined) staged.set(parsed.token, { file, target: parsed.target });
-  }
-  report.found = staged.size;
-  // Read after the listing: a row committed since has its staged file checked directly.
-  for (const row of await allTokens(sequelize)) {
-    if (!staged.has(row.token)) staged.set(row.token, { target: targetOf(row) });
-  }
   const cutoff = Date.now() - gracePeriod;
-  for (const [token, { file, target }] of staged) {
+  const failed = new Set<string>();
+  const settle = async (token: string, target: FileKey, file: ListedFile | undefined) => {
     const staging = stagingKeyOf(target, token);
     try {
-      const outcome = await inLockingTransaction(sequelize, async (transaction) => {
-        const decided = await underKeyLock(sequelize, transaction, target, async () => {
-          const row = await findToken(sequelize, token, transaction);
-          if (row !== undefined) {
-            if (await moveStagedFile(store, staging, target, !row.original)) return 'recovered';
-            return (await hasFile(store, target)) ? 'done' : 'none';
-          }
-          if (file === undefined) return 'none';
-          if (file.modifiedAt.getTime() > cutoff) return 'kept';
-          await deleteKey(store, staging);
-          return 'removed';
-        });
-        // Out of the lock's savepoint, which is rolled back (see underKeyLock).
-        if (decided === 'recovered' || decided === 'done') {
-          await deleteTokens(sequelize, [token], transaction);
-        }
-        return decided satisfies Outcome;
-      });
+      const outcome = await settleStaged(sequelize, store, token, target, file, cutoff);
       if (outcome === 'recovered') report.recovered.push(target);
       else if (outcome === 'removed') report.removed.push(staging);
       else if (outcome === 'kept') report.kept.push(staging);
     } catch (error) {
+      failed.add(token);
       report.failures.push({ file: file ?? listedOf(staging), error });
     }
+  };
+  // Each staged file is settled as it is listed; nothing of the listing is kept.
+  for await (const file of store.listFiles!({ objectTypePrefix: STAGED_PREFIX })) {
+    // Temporary files of interrupted writes are gc's to remove.
+    const parsed = file.temporary ? undefined : parseStagingKey(file.key);
+    if (parsed === undefined) continue;
+    report.found += 1;
+    await settle(parsed.token, parsed.target, file);
+  }
+  // Read after the listing, a page at a time: a row committed since has its staged file
+  // checked directly. Rows settled above are gone (or failed, and are not tried twice).
+  for await (const row of journalRows(sequelize)) {
+    if (!failed.has(row.token)) await settle(row.token, targetOf(row), undefined);
   }
   return report;
+}
+
+/** Decides one staged file (or journal row) under its key's lock. */
+async function settleStaged(
+  sequelize: Sequelize,
+  store: Store,
+  token: string,
+  target: FileKey,
+  file: ListedFile | undefined,
+  cutoff: number,
+): Promise<Outcome> {
+  const staging = stagingKeyOf(target, token);
+  return inLockingTransaction(sequelize, async (transaction) => {
+    const decided = await underKeyLock(sequelize, transaction, target, async () => {
+      const row = await findToken(sequelize, token, transaction);
+      if (row !== undefined) {
+        if (await moveStagedFile(store, staging, target, !row.original)) return 'recovered';
+        return (await hasFile(store, target)) ? 'done' : 'none';
+      }
+      if (file === undefined) return 'none';
+      if (file.modifiedAt.getTime() > cutoff) return 'kept';
+      await deleteKey(store, staging);
+      return 'removed';
+    });
+    // Out of the lock's savepoint, which is rolled back (see underKeyLock).
+    if (decided === 'recovered' || decided === 'done') {
+      await deleteTokens(sequelize, [token], transaction);
+    }
+    return decided satisfies Outcome;
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Model, ModelStatic, Transaction } from 'sequelize';
 import { BaseImageSet } from './image-set.js';
 import type { Image } from './image.js';
 import type { ParentLink } from './parent-link.js';
+import type { ImageSetAddress } from './thumbnail-scheduler.js';
 
 export class SingleImageSet<I extends Image = Image> extends BaseImageSet<I> {
   /** @internal made by `imageAttachment`; use `parent[name]`. */
@@ -19,6 +20,10 @@ export class SingleImageSet<I extends Image = Image> extends BaseImageSet<I> {
 
   protected identity(): Record<string, unknown> {
     return this.link.identity(this.parent);
+  }
+
+  protected address(): ImageSetAddress {
+    return this.link.address(this.parent);
   }
 
   protected lock(transaction: Transaction): Promise<void> {

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Model } from 'sequelize';
 import {
   DataTypes,
+  Op,
   type ModelStatic,
   type Sequelize,
   type Transaction,
@@ -201,6 +202,24 @@ export async function tokensOfKey(
 export async function allTokens(sequelize: Sequelize): Promise<StagedJournalRow[]> {
   const rows = await stagedJournalModel(sequelize).findAll({ order: [['token', 'ASC']] });
   return rows.map((row) => row.get({ plain: true }));
+}
+
+/** Every journal row, by token, `pageSize` per query: rows deleted meanwhile are never missed. */
+export async function* journalRows(
+  sequelize: Sequelize,
+  pageSize = 1000,
+): AsyncGenerator<StagedJournalRow> {
+  let after: string | undefined;
+  for (;;) {
+    const rows = await stagedJournalModel(sequelize).findAll({
+      where: after === undefined ? {} : { token: { [Op.gt]: after } },
+      order: [['token', 'ASC']],
+      limit: pageSize,
+    });
+    for (const row of rows) yield row.get({ plain: true });
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.get({ plain: true }).token;
+  }
 }
 
 export async function deleteTokens(

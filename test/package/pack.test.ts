@@ -232,6 +232,6 @@ describe('installed into a fresh app, without the AWS SDK', () => {
   it('has the command-line tool, which lists its commands', async () => {
     const result = await run(join(app, 'node_modules/.bin/sequelize-imageattach'), [], app);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Name a command: migrate, gc.');
+    expect(result.stderr).toMatch(/Name a command: migrate, gc[,.]/);
   });
 });

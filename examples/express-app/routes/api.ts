@@ -94,8 +94,10 @@ function fileView({
   width,
   height,
   mimetype,
+  pending,
 }: AttachedImage | AttachedImage['thumbnails'][number]) {
-  return { url, width, height, mimetype };
+  // A thumbnail still to be made shows the original's URL at its future size.
+  return { url, width, height, mimetype, ...(pending ? { pending } : {}) };
 }
 
 function jsonText(req: Request, name: string): string {

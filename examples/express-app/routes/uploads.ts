@@ -51,6 +51,8 @@ export function pictureUpload(context: AppContext, errors: ErrorMode): RequestHa
     attachImage({
       to: (_req, res) => ((res as Response).locals.user as User).picture,
       thumbnails: USER_THUMBNAILS,
+      // On PostgreSQL, a worker makes them after the commit; the pages show them as pending.
+      ...(context.jobs === undefined ? {} : { later: context.jobs }),
       errors,
     }),
   ];
@@ -103,7 +105,11 @@ async function storePhotos(
             transaction,
           }),
         );
-        await set.generateThumbnails(PHOTO_THUMBNAILS, { transaction, formats: PHOTO_FORMATS });
+        if (context.jobs === undefined) {
+          await set.generateThumbnails(PHOTO_THUMBNAILS, { transaction, formats: PHOTO_FORMATS });
+        } else {
+          await set.generateThumbnailsLater(PHOTO_THUMBNAILS, { transaction, jobs: context.jobs });
+        }
       }
       return originals;
     }),

@@ -1,10 +1,13 @@
 /**
  * A user's page: their picture, every stored size of it, the upload form and the delete button.
  */
-import type { UserView } from '../presenters.js';
+import { pendingWidths, type UserView } from '../presenters.js';
+import { USER_THUMBNAILS } from '../sizes.js';
 import { avatar } from './avatar.js';
 import { html, SafeHtml } from './html.js';
 import { uploadPanel } from './upload-panel.js';
+
+const USER_WIDTHS = USER_THUMBNAILS.flatMap((size) => size.width ?? []);
 
 /**
  * `pictureHtml` is the picture's `<img srcset sizes>` with its placeholder, from the set's
@@ -12,6 +15,8 @@ import { uploadPanel } from './upload-panel.js';
  */
 export function userPage(user: UserView, uploadError?: string, pictureHtml = ''): SafeHtml {
   const { picture } = user;
+  // On PostgreSQL a worker makes the thumbnails after the upload; until then the original shows.
+  const pending = picture === null ? [] : pendingWidths(picture, USER_WIDTHS);
   return html`
     <nav class="crumbs"><a href="/">People</a> <span aria-hidden="true">/</span> ${user.name}</nav>
     <section id="head" class="page-head">
@@ -63,39 +68,47 @@ export function userPage(user: UserView, uploadError?: string, pictureHtml = '')
                   pages use.
                 </p>`
               : html`<table class="sizes">
-                  <thead>
-                    <tr>
-                      <th></th>
-                      <th>Size</th>
-                      <th>Type</th>
-                      <th>Kind</th>
-                      <th></th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${[picture.original, ...picture.thumbnails].map(
-                      (image, index) =>
-                        html`<tr>
-                          <td>
-                            <img
-                              class="size-preview"
-                              src="${image.url}"
-                              width="${Math.round((40 * image.width) / image.height)}"
-                              height="40"
-                              alt=""
-                              loading="lazy"
-                            />
-                          </td>
-                          <td>${image.width} × ${image.height}</td>
-                          <td><code>${image.mimetype}</code></td>
-                          <td>
-                            ${index === 0 ? html`<span class="badge">original</span>` : 'thumbnail'}
-                          </td>
-                          <td><a href="${image.url}">Open</a></td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
+                    <thead>
+                      <tr>
+                        <th></th>
+                        <th>Size</th>
+                        <th>Type</th>
+                        <th>Kind</th>
+                        <th></th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${[picture.original, ...picture.thumbnails].map(
+                        (image, index) =>
+                          html`<tr>
+                            <td>
+                              <img
+                                class="size-preview"
+                                src="${image.url}"
+                                width="${Math.round((40 * image.width) / image.height)}"
+                                height="40"
+                                alt=""
+                                loading="lazy"
+                              />
+                            </td>
+                            <td>${image.width} × ${image.height}</td>
+                            <td><code>${image.mimetype}</code></td>
+                            <td>
+                              ${index === 0 ? html`<span class="badge">original</span>` : 'thumbnail'}
+                            </td>
+                            <td><a href="${image.url}">Open</a></td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>
+                  ${
+                    pending.length === 0
+                      ? ''
+                      : html`<p class="muted pending" data-pending="${pending.join(' ')}">
+                          Thumbnails pending (${pending.map((width) => `${width} px`).join(', ')}):
+                          a worker is making them; reload to see them.
+                        </p>`
+                  }`
           }
         </section>
       </div>

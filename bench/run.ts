@@ -22,6 +22,7 @@ const BENCHMARKS = [
   'upload-memory',
   'migration',
   'sqlite-concurrency',
+  'workers',
 ];
 
 interface Row extends TargetResult {

@@ -144,6 +144,22 @@ describe('package.json exports and the build', () => {
     );
   });
 
+  it('builds `./jobs` without importing pg-boss, an optional peer the caller passes in', async () => {
+    const target = pkg.exports['./jobs'];
+    if (typeof target !== 'object') throw new Error('./jobs is missing from exports');
+    const jobs = (await import(pathToFileURL(built(target.default)).href)) as Record<
+      string,
+      unknown
+    >;
+    expect(typeof jobs.imageJobs).toBe('function');
+    const sources = await Promise.all(
+      ['jobs.js', 'jobs/image-jobs.js', 'jobs/fetch-loops.js', 'jobs/job-kinds.js'].map((file) =>
+        readFile(join(out, file), 'utf8'),
+      ),
+    );
+    for (const source of sources) expect(source).not.toMatch(/from ['"]pg-boss['"]/);
+  });
+
   it('imports every other built entry whose source exists', async () => {
     for (const entry of ENTRIES.filter((e) => e.subpath !== '.')) {
       const module = (await import(pathToFileURL(built(entry.default)).href)) as object;

@@ -14,7 +14,9 @@ export type {
   ListFilesOptions,
   Middleware,
   StoredFileStat,
+  CopyFileOptions,
 } from './stores/store.js';
+export { StoredObjectCopy } from './stores/copy-source.js';
 export { extensionFor } from './stores/keys.js';
 export type { ImageKey } from './stores/keys.js';
 export { FileSystemStore } from './stores/fs.js';
@@ -135,5 +137,11 @@ export {
   UploadError,
   UrlUnavailableError,
   VerificationError,
+  UploadTokenInvalidError,
+  UploadTokenExpiredError,
+  UploadTokenUsedError,
+  UploadTokenMismatchError,
+  DirectUploadMissingError,
+  StoreUnavailableError,
 } from './errors.js';
 export type { ImageAttachErrorCode, ImageAttachErrorOptions } from './errors.js';

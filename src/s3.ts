@@ -5,3 +5,12 @@ export { DEFAULT_MAX_AGE } from './stores/s3-options.js';
 export type { S3StoreOptions, SignedUrlOptions } from './stores/s3-options.js';
 export { S3SandboxStore, SANDBOX_DELETED_CONTENT_TYPE } from './stores/s3-sandbox.js';
 export type { S3SandboxStoreOptions } from './stores/s3-sandbox.js';
+export { directUploads } from './middleware/direct-uploads.js';
+export type {
+  DirectUploadsOptions,
+  DirectUploadTarget,
+  DirectUploadTicket,
+} from './middleware/direct-uploads.js';
+export { ensureIncomingLifecycle, INCOMING_RULE_ID } from './stores/s3-lifecycle.js';
+export type { IncomingLifecycleOptions } from './stores/s3-lifecycle.js';
+export { INCOMING_FOLDER } from './stores/s3-incoming.js';

@@ -27,6 +27,7 @@ import {
   type ThumbnailSize,
 } from '../images/thumbnail.js';
 import { extensionFor } from '../stores/keys.js';
+import type { StoredObjectCopy } from '../stores/copy-source.js';
 import type { FileInput, Store } from '../stores/store.js';
 import { allowInsert, rememberStore } from './image-hooks.js';
 import {
@@ -102,6 +103,15 @@ export abstract class BaseImageSet<I extends Image> {
   private remember(image: I | null, options: ImageSetOptions): I | null {
     if (image !== null && options.store !== undefined) rememberStore(image, options.store);
     return image;
+  }
+
+  /**
+   * The object type and id the set's files are stored under, with or without images (what a
+   * direct upload's token names).
+   */
+  fileOwner(): { objectType: string; objectId: bigint } {
+    const probe = this.model.build(this.identity() as CreationAttributes<I>);
+    return { objectType: probe.objectType, objectId: probe.objectId };
   }
 
   /** Every image of the set: the original first, then thumbnails by size. */
@@ -242,7 +252,7 @@ export abstract class BaseImageSet<I extends Image> {
     row: FromRawFileOptions<I> & { original: boolean },
     transaction: Transaction,
     store: Store,
-    file: () => FileInput | Promise<FileInput>,
+    file: () => FileInput | StoredObjectCopy | Promise<FileInput | StoredObjectCopy>,
   ): Promise<I> {
     await this.lock(transaction);
     // The database's clock dates the row (see created-at.ts); this is only a lower bound.

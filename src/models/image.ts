@@ -23,6 +23,7 @@ import { keyLockModel } from './file-locks.js';
 import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
+import { usedUploadTokenModel } from './used-upload-tokens.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
@@ -315,6 +316,7 @@ Object.defineProperty(Image, 'init', {
     // So that `sequelize.sync()` creates the staged-file journal with the image tables.
     stagedJournalModel(model.sequelize!);
     keyLockModel(model.sequelize!); // MySQL and MariaDB only
+    usedUploadTokenModel(model.sequelize!); // direct uploads' single use
     return model;
   },
 });

@@ -21,6 +21,7 @@ import {
   assertFileInput,
   assertImage,
   Store,
+  type CopyFileOptions,
   type FileInput,
   type ImageLike,
   type ListedFile,
@@ -176,6 +177,44 @@ export class S3Store extends Store {
       throw s3Error(error, key, 'store');
     } finally {
       source.stop();
+    }
+  }
+
+  override async copyFile(
+    source: string,
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+    reproducible: boolean,
+    options: CopyFileOptions = {},
+  ): Promise<void> {
+    if (typeof source !== 'string' || source === '') {
+      throw new TypeError('source must be an object key of the bucket');
+    }
+    const key = this.objectKey(objectType, objectId, width, height, mimetype);
+    const storageClass = reproducible ? this.thumbnailStorageClass : this.storageClass;
+    log('copy %s/%s to %s', this.bucket, source, key);
+    try {
+      // REPLACE: the source's own metadata (a direct upload's octet-stream attachment) must
+      // not follow it; the copy gets what putFile would give the type.
+      await this.client.send(
+        new s3Sdk.CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: mimetype,
+          CacheControl: `max-age=${this.maxAge}`,
+          ...(isSvg(mimetype) ? { ContentDisposition: 'attachment' } : {}),
+          ...(this.acl === null ? {} : { ACL: this.acl }),
+          ...(storageClass == null ? {} : { StorageClass: storageClass }),
+          ...(options.ifMatch === undefined ? {} : { CopySourceIfMatch: options.ifMatch }),
+        }),
+      );
+    } catch (error) {
+      throw s3Error(error, isNotFound(error) ? source : key, 'copy to');
     }
   }
 

@@ -16,6 +16,8 @@ import { stageToTempFile, type StagedFile } from './stage.js';
 export interface CheckedUpload {
   staged: StagedFile;
   info: InspectedImage;
+  /** Whether `staged` is the PNG rendering of an SVG upload (`svg: 'rasterize'`). */
+  rasterized: boolean;
 }
 
 export interface CheckStreamOptions {
@@ -58,10 +60,12 @@ export async function checkImageStream(
     }
     return await resolved.queue.run(async () => {
       const info = await inspectStagedFile(staged, resolved, field);
-      if (info.format !== 'svg' || resolved.svg !== 'rasterize') return { staged, info };
+      if (info.format !== 'svg' || resolved.svg !== 'rasterize') {
+        return { staged, info, rasterized: false };
+      }
       const png = await rasterizeSvg(staged, resolved, field, onPath);
       await removeFile(staged.path);
-      return png;
+      return { ...png, rasterized: true };
     });
   } catch (error) {
     await removeFile(staged.path).catch(() => undefined);

@@ -24,7 +24,7 @@ import {
 } from '../errors.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
 import { imageTransaction } from '../models/image-transaction.js';
-import { useUploadToken } from '../models/used-upload-tokens.js';
+import { releaseUploadToken, useUploadToken } from '../models/used-upload-tokens.js';
 import { StoredObjectCopy } from '../stores/copy-source.js';
 import { isUnavailable } from '../stores/s3-errors.js';
 import {
@@ -33,6 +33,7 @@ import {
   openIncoming,
   presignIncoming,
   storeFailure,
+  type IncomingObject,
 } from '../stores/s3-incoming.js';
 import { presignedPost } from '../stores/s3-sdk.js';
 import { S3Store } from '../stores/s3.js';
@@ -247,17 +248,26 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
       throw new UploadTokenMismatchError('The upload token was issued for another image.');
     }
     if (resolved.queue.full) throw new QueueFullError(resolved.queue.retryAfter);
-    await useUploadToken(set.sequelize, payload.id, payload.expiresAt);
-    localsOf(res).image = await attachIncoming(set, payload);
+    // Opened before the token is spent: with S3 down, the same token can be tried again.
+    const incoming = await openIncoming(store, payload.key);
+    try {
+      await useUploadToken(set.sequelize, payload.id, payload.expiresAt);
+    } catch (error) {
+      // A replay leaves the object to the completion that spent the token.
+      incoming.body.destroy();
+      throw error;
+    }
+    localsOf(res).image = await attachIncoming(set, payload, incoming);
   };
 
   const attachIncoming = async (
     set: DirectUploadTarget<I>,
     payload: UploadTokenPayload,
+    incoming: IncomingObject,
   ): Promise<AttachedImage<I>> => {
     const paths = new Set<string>();
+    let retryable = false;
     try {
-      const incoming = await openIncoming(store, payload.key);
       let checked: CheckedUpload;
       try {
         checked = await checkImageStream(incoming.body, resolved, {
@@ -298,11 +308,19 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
           throw writeFailure(error);
         });
       return { ...describe(image), thumbnails: made.map(describe) };
+    } catch (error) {
+      retryable = error instanceof StoreUnavailableError;
+      throw error;
     } finally {
       for (const path of paths) await removeFile(path).catch(() => undefined);
-      // Whatever happened: a refused object must not stay, an accepted one is copied. Should S3
-      // be down now, the lifecycle rule removes it.
-      await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
+      if (retryable) {
+        // S3 failed, not the upload: the token may be used again, on the object still there.
+        await releaseUploadToken(set.sequelize, payload.id).catch(() => undefined);
+      } else {
+        // A refused object must not stay, an accepted one was copied; should S3 fail now,
+        // the lifecycle rule removes it.
+        await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
+      }
     }
   };
 

@@ -80,3 +80,8 @@ export async function useUploadToken(
   lastPrune.set(sequelize, now);
   await model.destroy({ where: { expiresAt: { [Op.lt]: new Date(now - PRUNE_MARGIN_MS) } } });
 }
+
+/** Makes the token `id` usable again (its completion failed for the store's sake, not its own). */
+export async function releaseUploadToken(sequelize: Sequelize, id: string): Promise<void> {
+  await usedUploadTokenModel(sequelize).destroy({ where: { id } });
+}

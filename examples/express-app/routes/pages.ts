@@ -12,6 +12,7 @@ import { albumPage, albumsPage } from '../views/albums.js';
 import { homePage } from '../views/home.js';
 import { userPage } from '../views/user.js';
 import { destroyPhoto, destroyPicture } from './deletes.js';
+import { usesDirectUploads } from './direct.js';
 import { loadAlbum, loadUser, photosUpload, pictureUpload } from './uploads.js';
 
 export function pageRoutes(context: AppContext): Router {
@@ -113,7 +114,12 @@ export function pageRoutes(context: AppContext): Router {
 
   async function sendUserPage(res: Response, user: User, error?: string, status = 200) {
     const [view] = await loadUserViews(context.models, store(), [user]);
-    sendPage(res, context, { title: user.name, section: 'people', status }, userPage(view!, error));
+    sendPage(
+      res,
+      context,
+      { title: user.name, section: 'people', status },
+      userPage(view!, error, usesDirectUploads(context)),
+    );
   }
 
   async function sendAlbumPage(res: Response, album: Album, error?: string, status = 200) {

@@ -7,7 +7,7 @@ import { avatar } from './avatar.js';
 import { html, type SafeHtml } from './html.js';
 import { uploadPanel } from './upload-panel.js';
 
-export function userPage(user: UserView, uploadError?: string): SafeHtml {
+export function userPage(user: UserView, uploadError?: string, direct = false): SafeHtml {
   const { picture } = user;
   return html`
     <nav class="crumbs"><a href="/">People</a> <span aria-hidden="true">/</span> ${user.name}</nav>
@@ -54,6 +54,7 @@ export function userPage(user: UserView, uploadError?: string): SafeHtml {
           ${uploadPanel({
             action: `/users/${user.id}/picture`,
             api: `/api/users/${user.id}/picture`,
+            ...(direct ? { direct: `/api/users/${user.id}/picture/direct` } : {}),
             field: 'picture',
             multiple: false,
             title: 'Drop an image here',

@@ -16,7 +16,6 @@ export type {
   StoredFileStat,
   CopyFileOptions,
 } from './stores/store.js';
-export { StoredObjectCopy } from './stores/copy-source.js';
 export { extensionFor } from './stores/keys.js';
 export type { ImageKey } from './stores/keys.js';
 export { FileSystemStore } from './stores/fs.js';
@@ -137,11 +136,5 @@ export {
   UploadError,
   UrlUnavailableError,
   VerificationError,
-  UploadTokenInvalidError,
-  UploadTokenExpiredError,
-  UploadTokenUsedError,
-  UploadTokenMismatchError,
-  DirectUploadMissingError,
-  StoreUnavailableError,
 } from './errors.js';
 export type { ImageAttachErrorCode, ImageAttachErrorOptions } from './errors.js';

@@ -14,3 +14,13 @@ export type {
 export { ensureIncomingLifecycle, INCOMING_RULE_ID } from './stores/s3-lifecycle.js';
 export type { IncomingLifecycleOptions } from './stores/s3-lifecycle.js';
 export { INCOMING_FOLDER } from './stores/s3-incoming.js';
+// Direct uploads' errors, matched on `code` like the upload errors.
+export {
+  DirectUploadMissingError,
+  StoreUnavailableError,
+  UploadTokenExpiredError,
+  UploadTokenInvalidError,
+  UploadTokenMismatchError,
+  UploadTokenUsedError,
+} from './errors.js';
+export { StoredObjectCopy } from './stores/copy-source.js';

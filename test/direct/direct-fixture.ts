@@ -92,11 +92,11 @@ export async function ticketFor(fixture: DirectFixture, id: number, user = Strin
 /** Posts `bytes` to S3 as a browser would, with the ticket's form. */
 export async function postToS3(
   ticket: Pick<DirectUploadTicket, 'url' | 'fields'>,
-  bytes: Uint8Array,
+  bytes: Uint8Array | Blob,
 ): Promise<globalThis.Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
-  form.append('file', new Blob([bytes]));
+  form.append('file', bytes instanceof Blob ? bytes : new Blob([bytes]));
   return fetch(ticket.url, { method: 'POST', body: form });
 }
 

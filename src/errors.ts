@@ -63,7 +63,13 @@ export type ImageAttachErrorCode =
   | 'E_NO_MIGRATION'
   | 'E_INTERNAL'
   | 'E_NO_JOBS'
-  | 'E_JOB_TARGET';
+  | 'E_JOB_TARGET'
+  | 'E_UPLOAD_TOKEN_INVALID'
+  | 'E_UPLOAD_TOKEN_EXPIRED'
+  | 'E_UPLOAD_TOKEN_USED'
+  | 'E_UPLOAD_TOKEN_MISMATCH'
+  | 'E_DIRECT_UPLOAD_MISSING'
+  | 'E_STORE_UNAVAILABLE';
 
 export interface ImageAttachErrorOptions {
   cause?: unknown;
@@ -647,6 +653,45 @@ export class InvalidBodyError extends ImageAttachError {
 export class NoMigrationError extends ImageAttachError {
   override readonly code = 'E_NO_MIGRATION';
   override readonly status = 409;
+}
+
+/**
+ * A direct upload's token is missing, malformed, forged (its signature does not match), or
+ * names an object outside the incoming prefix.
+ */
+export class UploadTokenInvalidError extends ImageAttachError {
+  override readonly code = 'E_UPLOAD_TOKEN_INVALID';
+  override readonly status = 403;
+}
+
+/** A direct upload's token is past its expiry; ask for a new one and upload again. */
+export class UploadTokenExpiredError extends ImageAttachError {
+  override readonly code = 'E_UPLOAD_TOKEN_EXPIRED';
+  override readonly status = 403;
+}
+
+/** A direct upload's token was completed once already: each token attaches one upload. */
+export class UploadTokenUsedError extends ImageAttachError {
+  override readonly code = 'E_UPLOAD_TOKEN_USED';
+  override readonly status = 403;
+}
+
+/** A direct upload's token was issued for another image set than the one this request names. */
+export class UploadTokenMismatchError extends ImageAttachError {
+  override readonly code = 'E_UPLOAD_TOKEN_MISMATCH';
+  override readonly status = 403;
+}
+
+/** A direct upload was completed, but no object was uploaded under its token's key. */
+export class DirectUploadMissingError extends UploadError {
+  override readonly code = 'E_DIRECT_UPLOAD_MISSING';
+  override readonly status = 400;
+}
+
+/** The store's backend cannot be reached (S3 down, refused or timed out); try again later. */
+export class StoreUnavailableError extends ImageAttachError {
+  override readonly code = 'E_STORE_UNAVAILABLE';
+  override readonly status = 503;
 }
 
 /**

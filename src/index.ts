@@ -14,6 +14,7 @@ export type {
   ListFilesOptions,
   Middleware,
   StoredFileStat,
+  CopyFileOptions,
 } from './stores/store.js';
 export { extensionFor } from './stores/keys.js';
 export type { ImageKey } from './stores/keys.js';

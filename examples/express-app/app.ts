@@ -13,6 +13,7 @@ import { afterBody, HttpError, publicError } from './http-errors.js';
 import type { Models } from './models.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
+import { directUploadOrigin, serveBrowserModule } from './routes/direct.js';
 import { pageRoutes } from './routes/pages.js';
 import { StoreRegistry } from './store-registry.js';
 import { variantRoutes, VARIANTS_PATH } from './variants.js';
@@ -44,7 +45,8 @@ export function createApp(options: CreateAppOptions): Express {
   };
   const app = express();
   app.disable('x-powered-by');
-  app.use(securityHeaders);
+  app.use(securityHeaders(context));
+  app.get('/assets/imageattach-browser.js', serveBrowserModule);
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', fallthrough: false }));
   app.use(context.stores.middleware());
   app.use(VARIANTS_PATH, variantRoutes(context.models));
@@ -81,14 +83,17 @@ function wantsJson(req: Request): boolean {
   return req.accepts(['html', 'json']) === 'json';
 }
 
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set({
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'same-origin',
-    'X-Frame-Options': 'DENY',
-    // Images may come from another store's origin (S3, a CDN); everything else is our own.
-    'Content-Security-Policy':
-      "default-src 'self'; img-src * data: blob:; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  });
-  next();
+function securityHeaders(context: AppContext) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    // Direct uploads post to the bucket: the one origin besides ours a script may reach.
+    const bucket = directUploadOrigin(context);
+    res.set({
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'same-origin',
+      'X-Frame-Options': 'DENY',
+      // Images may come from another store's origin (S3, a CDN); everything else is our own.
+      'Content-Security-Policy': `default-src 'self'; img-src * data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'${bucket === undefined ? '' : ` ${bucket}`}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    });
+    next();
+  };
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StoredObjectCopy } from '../stores/copy-source.js';
 import { describe } from '../stores/keys.js';
 import { movableFileStream } from '../stores/movable-file.js';
 import type { FileInput } from '../stores/store.js';
@@ -25,8 +26,11 @@ export interface MulterFile {
 /** What `fromFile` accepts. */
 export type ImageFileInput = Readable | string | Buffer | Uint8Array | MulterFile;
 
-/** What `fromRawFile` accepts: its type and size are not probed. */
-export type RawFileInput = Readable | string | Buffer | Uint8Array;
+/**
+ * What `fromRawFile` accepts: its type and size are not probed. A {@link StoredObjectCopy} is
+ * copied inside the store (`Store#copyFile`).
+ */
+export type RawFileInput = Readable | string | Buffer | Uint8Array | StoredObjectCopy;
 
 /** An input made probeable; `release` removes any temporary copy. */
 export interface ProbeableInput {
@@ -61,7 +65,8 @@ export async function toProbeable(input: ImageFileInput): Promise<ProbeableInput
 export async function toFileInput(
   input: RawFileInput | string | Buffer,
   { movable = false } = {},
-): Promise<FileInput> {
+): Promise<FileInput | StoredObjectCopy> {
+  if (input instanceof StoredObjectCopy) return input;
   if (typeof input === 'string') {
     await access(input, constants.R_OK);
     // A stream that knows its path: a file-system store copies it with copyFile, or renames

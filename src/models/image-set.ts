@@ -36,6 +36,7 @@ import {
 } from '../images/thumbnail.js';
 import { mimetypeOfFormat, writableFormatOf } from '../images/formats.js';
 import { extensionFor } from '../stores/keys.js';
+import type { StoredObjectCopy } from '../stores/copy-source.js';
 import type { FileInput, Store } from '../stores/store.js';
 import { allowInsert, rememberStore } from './image-hooks.js';
 import {
@@ -185,6 +186,15 @@ export abstract class BaseImageSet<I extends Image> {
   private remember(image: I | null, options: ImageSetOptions): I | null {
     if (image !== null && options.store !== undefined) rememberStore(image, options.store);
     return image;
+  }
+
+  /**
+   * The object type and id the set's files are stored under, with or without images (what a
+   * direct upload's token names).
+   */
+  fileOwner(): { objectType: string; objectId: bigint } {
+    const probe = this.model.build(this.identity() as CreationAttributes<I>);
+    return { objectType: probe.objectType, objectId: probe.objectId };
   }
 
   /** Every image of the set: the original first, then thumbnails by size. */
@@ -392,7 +402,7 @@ export abstract class BaseImageSet<I extends Image> {
     row: FromRawFileOptions<I> & { original: boolean },
     transaction: Transaction,
     store: Store,
-    file: () => FileInput | Promise<FileInput>,
+    file: () => FileInput | StoredObjectCopy | Promise<FileInput | StoredObjectCopy>,
     locked = false,
   ): Promise<I> {
     if (!locked) await this.lock(transaction);

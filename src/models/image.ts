@@ -24,6 +24,7 @@ import { installImageHooks, type ImageDestroyOptions } from './image-hooks.js';
 import { imgHTML, validateImgOptions, type ImgAttributeOptions } from './image-html.js';
 import { microsecondsOf } from './precise-time.js';
 import { stagedJournalModel } from './staged-journal.js';
+import { usedUploadTokenModel } from './used-upload-tokens.js';
 import { clsTransaction, stagedKeyOf, type FileKey } from './transaction-files.js';
 
 export interface ImageAttributesOptions {
@@ -356,6 +357,7 @@ Object.defineProperty(Image, 'init', {
     // So that `sequelize.sync()` creates the staged-file journal with the image tables.
     stagedJournalModel(model.sequelize!);
     keyLockModel(model.sequelize!); // MySQL and MariaDB only
+    usedUploadTokenModel(model.sequelize!); // direct uploads' single use
     return model;
   },
 });

@@ -24,6 +24,7 @@ import {
 import { JournalTableMissingError } from '../errors.js';
 import type { ImageKey } from '../stores/keys.js';
 import { keyLockModel } from './file-locks.js';
+import { usedUploadTokenModel } from './used-upload-tokens.js';
 
 /** The journal's table. */
 export const STAGED_JOURNAL_TABLE = 'imageattach_staged_file';
@@ -68,7 +69,8 @@ export function stagedJournalModel(sequelize: Sequelize): JournalModel {
 
 /**
  * Creates the library's own tables when they are missing (the staged-file journal,
- * `imageattach_staged_file`, and on MySQL and MariaDB the key locks, `imageattach_key_lock`); safe to run at every start-up. `sequelize.sync()` creates them
+ * `imageattach_staged_file`, and on MySQL and MariaDB the key locks, `imageattach_key_lock`; the
+ * used direct-upload tokens, `imageattach_upload_token`); safe to run at every start-up. `sequelize.sync()` creates them
  * too; applications whose tables exist already (those of SQLAlchemy-ImageAttach included) call
  * this once when upgrading.
  *
@@ -78,6 +80,7 @@ export function stagedJournalModel(sequelize: Sequelize): JournalModel {
 export async function createImageAttachTables(sequelize: Sequelize): Promise<void> {
   await stagedJournalModel(sequelize).sync();
   await keyLockModel(sequelize)?.sync();
+  await usedUploadTokenModel(sequelize).sync();
   verified.add(sequelize);
 }
 
@@ -131,7 +134,7 @@ export async function assertJournalTable(
 }
 
 /** The missing-table errors of SQLite, PostgreSQL and MySQL/MariaDB. */
-function isMissingTable(error: unknown): boolean {
+export function isMissingTable(error: unknown): boolean {
   const original = (error as { original?: { code?: unknown; errno?: unknown; message?: unknown } })
     ?.original;
   if (original === undefined || original === null) return false;

@@ -22,6 +22,7 @@
  * transactions, and nothing outlives one.
  */
 import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
+import { StoredObjectCopy } from '../stores/copy-source.js';
 import type { FileInput, ImageLike, Store } from '../stores/store.js';
 import { lockKeyForWrite } from './file-locks.js';
 import { imageTransaction } from './image-transaction.js';
@@ -175,7 +176,7 @@ export async function writeImageFile(
   transaction: Transaction,
   store: Store,
   image: ImageRow,
-  file: FileInput,
+  file: FileInput | StoredObjectCopy,
 ): Promise<void> {
   const sequelize = sequelizeOf(transaction);
   const journal = journalOf(transaction);
@@ -201,7 +202,9 @@ export async function writeImageFile(
     token,
     original,
   });
-  await store.store({ ...(staging ?? key), original, createdAt }, file);
+  const target = { ...(staging ?? key), original, createdAt };
+  if (file instanceof StoredObjectCopy) await store.copy(target, file.source, file.options);
+  else await store.store(target, file);
 }
 
 /**

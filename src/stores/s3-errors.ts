@@ -26,3 +26,21 @@ export function s3Error(error: unknown, key: string, action: string): Error {
     cause: error,
   });
 }
+
+/**
+ * Whether S3 could not be reached or could not answer: no HTTP answer at all (refused, reset,
+ * timed out) or a 5xx (`ServiceUnavailable`, `SlowDown`, `InternalError`). A request may be
+ * tried again later; nothing was decided about it.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as SdkError).$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 500;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return (
+    typeof code === 'string' ||
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    name === 'RequestTimeout'
+  );
+}

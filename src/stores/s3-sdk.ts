@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as ClientS3 from '@aws-sdk/client-s3';
 import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as PresignedPost from '@aws-sdk/s3-presigned-post';
 import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { MissingDependencyError } from '../errors.js';
 
@@ -45,3 +46,26 @@ function loadSdk(): [typeof ClientS3, typeof LibStorage, typeof Presigner] {
 }
 
 export const [s3Sdk, libStorage, presigner] = loadSdk();
+
+/** The package direct uploads need besides the SDK above: presigned POST policies. */
+export const PRESIGNED_POST_PACKAGE = '@aws-sdk/s3-presigned-post';
+
+let presignedPostModule: typeof PresignedPost | undefined;
+
+/**
+ * `@aws-sdk/s3-presigned-post`, required the first time direct uploads are set up (so the S3
+ * stores work without it).
+ * @throws {MissingDependencyError} when it is not installed.
+ */
+export function presignedPost(): typeof PresignedPost {
+  if (presignedPostModule !== undefined) return presignedPostModule;
+  try {
+    presignedPostModule = require(PRESIGNED_POST_PACKAGE) as typeof PresignedPost;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${PRESIGNED_POST_PACKAGE}'`))
+      throw error;
+    throw new MissingDependencyError([PRESIGNED_POST_PACKAGE], 'directUploads', { cause: error });
+  }
+  return presignedPostModule;
+}

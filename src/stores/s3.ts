@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import type { ObjectCannedACL, S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
+import { StoreError } from '../errors.js';
 import { objectStorageKey, validateImageKey } from './keys.js';
 import {
   DEFAULT_MAX_AGE,
@@ -21,6 +22,7 @@ import {
   assertFileInput,
   assertImage,
   Store,
+  type CopyFileOptions,
   type FileInput,
   type ImageLike,
   type ListedFile,
@@ -179,6 +181,55 @@ export class S3Store extends Store {
     }
   }
 
+  override async copyFile(
+    source: string,
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+    reproducible: boolean,
+    options: CopyFileOptions = {},
+  ): Promise<void> {
+    if (typeof source !== 'string' || source === '') {
+      throw new TypeError('source must be an object key of the bucket');
+    }
+    const key = this.objectKey(objectType, objectId, width, height, mimetype);
+    const storageClass = reproducible ? this.thumbnailStorageClass : this.storageClass;
+    log('copy %s/%s to %s', this.bucket, source, key);
+    let copied: string | undefined;
+    try {
+      // REPLACE: the source's own metadata (a direct upload's octet-stream attachment) must
+      // not follow it; the copy gets what putFile would give the type.
+      const { CopyObjectResult } = await this.client.send(
+        new s3Sdk.CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: mimetype,
+          CacheControl: `max-age=${this.maxAge}`,
+          ...(isSvg(mimetype) ? { ContentDisposition: 'attachment' } : {}),
+          ...(this.acl === null ? {} : { ACL: this.acl }),
+          ...(storageClass == null ? {} : { StorageClass: storageClass }),
+          ...(options.ifMatch === undefined ? {} : { CopySourceIfMatch: options.ifMatch }),
+        }),
+      );
+      // Not every S3 honours the condition (Ceph RGW, s3rver copy regardless); a copy's ETag
+      // is its bytes' MD5 as the source's is, so a different one means different bytes.
+      copied = CopyObjectResult?.ETag;
+    } catch (error) {
+      throw s3Error(error, isNotFound(error) ? source : key, 'copy to');
+    }
+    if (options.ifMatch !== undefined && unquoted(copied) !== unquoted(options.ifMatch)) {
+      // Left under the key for the caller's rollback, which removes what it wrote.
+      throw new StoreError(
+        `The S3 object ${source} changed before it was copied to ${key} (ETag ${String(copied)}, not ${options.ifMatch}).`,
+        key,
+      );
+    }
+  }
+
   override async getFile(
     objectType: string,
     objectId: bigint | number,
@@ -306,4 +357,9 @@ export class S3Store extends Store {
  */
 function isSvg(mimetype: string): boolean {
   return mimetype.toLowerCase() === 'image/svg+xml';
+}
+
+/** An ETag without its quotes (Ceph RGW answers a copy's ETag bare). */
+function unquoted(etag: string | undefined): string | undefined {
+  return etag?.replace(/^(?:W\/)?"(.*)"$/, '$1');
 }

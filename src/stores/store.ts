@@ -45,6 +45,15 @@ export interface ListedFile {
   readonly temporary: boolean;
 }
 
+/** What `copyFile` takes besides the keys. */
+export interface CopyFileOptions {
+  /**
+   * The version (S3: the ETag) the source must still be: when it was replaced after it was
+   * read, the copy fails instead of storing bytes nobody checked.
+   */
+  readonly ifMatch?: string;
+}
+
 /** What `listFiles` takes. */
 export interface ListFilesOptions {
   /** Only files whose object type starts with this are needed. */
@@ -173,6 +182,27 @@ export abstract class Store {
   deleteListedFile?(file: ListedFile): Promise<void>;
 
   /**
+   * Optional: copies `source`, an object the store holds outside its layout (such as a direct
+   * upload's incoming object, by the store's own name for it), to the file of a key, on the
+   * backend's side: the bytes do not pass through this process. The copy gets the metadata a
+   * `putFile` of `mimetype` gets (Content-Type, Cache-Control, an SVG's
+   * `Content-Disposition: attachment`), never the source's. Replaces any file under the key
+   * only once the copy is complete.
+   * @throws {ImageNotFoundError} (`code: 'ENOENT'`) when `source` does not exist.
+   * @throws {StoreError} when the backend fails, or `options.ifMatch` no longer matches.
+   */
+  copyFile?(
+    source: string,
+    objectType: string,
+    objectId: bigint | number,
+    width: number,
+    height: number,
+    mimetype: string,
+    reproducible: boolean,
+    options?: CopyFileOptions,
+  ): Promise<void>;
+
+  /**
    * `true` when `getUrl` depends on its arguments alone (not on the request being served or on
    * what is stored), so a URL once made may be reused: `Image#locate` then remembers it.
    */
@@ -204,6 +234,27 @@ export abstract class Store {
       image.height,
       image.mimetype,
       !image.original,
+    );
+  }
+
+  /**
+   * Copies `source` (see `copyFile`) to the file of `image`.
+   * @throws {TypeError} when the store has no `copyFile`.
+   */
+  async copy(image: ImageLike, source: string, options: CopyFileOptions = {}): Promise<void> {
+    assertImage(image);
+    if (typeof this.copyFile !== 'function') {
+      throw new TypeError(`${this.constructor.name} cannot copy files (it has no copyFile())`);
+    }
+    await this.copyFile(
+      source,
+      image.objectType,
+      image.objectId,
+      image.width,
+      image.height,
+      image.mimetype,
+      !image.original,
+      options,
     );
   }
 

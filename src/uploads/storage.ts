@@ -5,14 +5,12 @@
 import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UploadFileTooLargeError, UploadMalformedError } from '../errors.js';
+import { UploadMalformedError } from '../errors.js';
 import type { ImageFormat } from '../images/magic.js';
+import { checkImageStream } from './check-stream.js';
 import { requestFiles, removeFile } from './cleanup.js';
 import { decodeDeferred, deferDecode } from './deferred-decode.js';
-import { checkHead, inspectStagedFile, runFullDecode } from './inspect.js';
 import { resolveImageOptions, type ImageStorageOptions } from './options.js';
-import { rasterizeSvg } from './rasterize.js';
-import { stageToTempFile, type StagedFile } from './stage.js';
 
 /** What multer puts on `req.file` for a part this engine accepted. */
 export interface StagedImageFile {
@@ -85,63 +83,39 @@ export function imageStorage(options: ImageStorageOptions = {}): ImageStorageEng
       }
       let truncatedByParser = false;
       file.stream.once('limit', () => (truncatedByParser = true));
-      stageToTempFile(file.stream, {
-        dir: resolved.tmpDir,
-        maxBytes: resolved.maxFileSize,
+      checkImageStream(file.stream, resolved, {
         field,
-        onHead: (head) => void checkHead(head, resolved, field),
         onPath: (path) => files?.add(path),
-      })
-        .then((staged) =>
-          inspect(staged).catch(async (error: unknown) => {
-            await removeFile(staged.path).catch(() => undefined);
-            throw error;
-          }),
-        )
-        .then(
-          ({ staged, info }) => {
-            if (files?.closed) {
-              // The client left while the file was checked; its response will never be sent.
-              removeFile(staged.path).catch(() => undefined);
-              callback(new UploadMalformedError('The request was closed.', { field }));
-              return;
-            }
-            callback(null, {
-              mimetype: info.mimetype,
-              format: info.format,
-              size: staged.size,
-              sha256: staged.sha256,
-              width: info.width,
-              height: info.height,
-              orientation: info.orientation,
-              pages: info.pages,
-              path: staged.path,
-              destination: resolved.tmpDir,
-              filename: basename(staged.path),
-            });
-          },
-          (error: unknown) => callback(error as Error),
-        );
-
-      function inspect(staged: StagedFile) {
         // multer's own fileSize limit cut the part: it fails the request; skip the decode.
-        if (truncatedByParser) {
-          return Promise.reject(new UploadFileTooLargeError(staged.size - 1, { field }));
-        }
+        cutShort: () => truncatedByParser,
         // attachImage next in the route decodes the image once, with its thumbnails.
-        const defer = decodeDeferred(req);
-        return resolved.queue.run(async () => {
-          const info = await inspectStagedFile(staged, resolved, field, defer);
-          if (info.format !== 'svg' || resolved.svg !== 'rasterize') {
-            if (info.decode !== undefined) deferDecode(req, staged.path, info.decode);
-            return { staged, info };
+        deferDecode: decodeDeferred(req)
+          ? (path, decode) => deferDecode(req, path, decode)
+          : undefined,
+      }).then(
+        ({ staged, info }) => {
+          if (files?.closed) {
+            // The client left while the file was checked; its response will never be sent.
+            removeFile(staged.path).catch(() => undefined);
+            callback(new UploadMalformedError('The request was closed.', { field }));
+            return;
           }
-          if (info.decode !== undefined) await runFullDecode(info.decode);
-          const png = await rasterizeSvg(staged, resolved, field, (path) => files?.add(path));
-          await removeFile(staged.path);
-          return png;
-        });
-      }
+          callback(null, {
+            mimetype: info.mimetype,
+            format: info.format,
+            size: staged.size,
+            sha256: staged.sha256,
+            width: info.width,
+            height: info.height,
+            orientation: info.orientation,
+            pages: info.pages,
+            path: staged.path,
+            destination: resolved.tmpDir,
+            filename: basename(staged.path),
+          });
+        },
+        (error: unknown) => callback(error as Error),
+      );
     },
 
     _removeFile(_req, file, callback) {

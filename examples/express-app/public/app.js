@@ -1,6 +1,7 @@
 // Framehouse's only script: uploads with drag and drop and a progress bar, errors shown
 // inline, and the admin's live migration progress. Pages work without it, through plain forms.
-'use strict';
+// With an S3 store, pictures go straight to the bucket through sequelize-imageattach/browser.
+import { uploadDirect } from './imageattach-browser.js';
 
 document.documentElement.classList.add('js');
 
@@ -49,8 +50,9 @@ function setUpUpload(form) {
     showError(null);
     progressBox.hidden = false;
     setProgress(0, 'Uploading… 0 %');
+    const send = form.dataset.direct ? uploadToBucket : upload;
     const uploads = chosen.map((file, index) =>
-      upload(
+      send(
         file,
         (bytes) => {
           loaded[index] = bytes;
@@ -100,6 +102,33 @@ function setUpUpload(form) {
       );
       xhr.send(data);
     });
+  }
+
+  /**
+   * Asks the server for a presigned POST, posts the file to S3 with it, then has the server
+   * check and attach it; resolves like `upload`.
+   */
+  async function uploadToBucket(file, onProgress, onSent) {
+    try {
+      const ticket = await postJson(form.dataset.direct, {});
+      await uploadDirect(file, {
+        url: ticket.url,
+        fields: ticket.fields,
+        onProgress: ({ fraction }) => onProgress(fraction * file.size),
+      });
+      onSent();
+      await postJson(`${form.dataset.direct}/complete`, { token: ticket.token });
+      return null;
+    } catch (error) {
+      if (error.name === 'DirectUploadError') {
+        if (error.s3Code === 'EntityTooLarge')
+          return 'The file is too large; send one of at most 20 MB.';
+        return error.status === 0
+          ? 'The upload did not reach the storage. Check your connection and try again.'
+          : `The storage refused the upload (HTTP ${error.status}${error.s3Code ? ` ${error.s3Code}` : ''}).`;
+      }
+      return error.message;
+    }
   }
 
   function setProgress(percent, text) {

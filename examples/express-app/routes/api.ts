@@ -10,6 +10,7 @@ import { HttpError, notFound } from '../http-errors.js';
 import type { Album, AlbumPhoto, User } from '../models.js';
 import { loadAlbumView, loadAlbumViews, loadUserViews, type PictureView } from '../presenters.js';
 import { destroyPhoto, destroyPicture } from './deletes.js';
+import { directPictureUploads } from './direct.js';
 import { loadAlbum, loadUser, photosUpload, pictureUpload } from './uploads.js';
 
 export function apiRoutes(context: AppContext): Router {
@@ -41,6 +42,21 @@ export function apiRoutes(context: AppContext): Router {
     };
     res.status(201).json({ picture });
   });
+
+  // Only on S3 stores: the browser posts the file to the bucket, then completes here.
+  router.use(
+    '/users/:id/picture/direct',
+    loadUser(context),
+    directPictureUploads(context),
+    (_req: Request, res: Response) => {
+      const attached = res.locals.image as AttachedImage;
+      const picture: PictureView = {
+        original: fileView(attached),
+        thumbnails: attached.thumbnails.map(fileView),
+      };
+      res.status(201).json({ picture });
+    },
+  );
 
   router.delete('/users/:id/picture', loadUser(context), async (_req, res) => {
     if (!(await destroyPicture(context, res.locals.user as User))) {

@@ -13,6 +13,7 @@ import { homePage } from '../views/home.js';
 import { userPage } from '../views/user.js';
 import { PICTURE_SIZES, PICTURE_WIDTH } from '../sizes.js';
 import { destroyPhoto, destroyPicture } from './deletes.js';
+import { usesDirectUploads } from './direct.js';
 import { loadAlbum, loadUser, photosUpload, pictureUpload } from './uploads.js';
 
 export function pageRoutes(context: AppContext): Router {
@@ -127,7 +128,7 @@ export function pageRoutes(context: AppContext): Router {
       res,
       context,
       { title: user.name, section: 'people', status },
-      userPage(view!, error, pictureHtml),
+      userPage(view!, error, pictureHtml, usesDirectUploads(context)),
     );
   }
 

@@ -26,7 +26,7 @@ export function layout(frame: PageFrame, body: SafeHtml): SafeHtml {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${frame.title} · Framehouse</title>
         <link rel="stylesheet" href="/assets/style.css" />
-        <script src="/assets/app.js" defer></script>
+        <script type="module" src="/assets/app.js"></script>
       </head>
       <body>
         <header class="topbar">

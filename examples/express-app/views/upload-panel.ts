@@ -10,6 +10,8 @@ export interface UploadPanel {
   action: string;
   /** The JSON API route app.js sends the files to. */
   api: string;
+  /** With an S3 store: the `directUploads` route; app.js then posts the file to the bucket. */
+  direct?: string;
   field: string;
   multiple: boolean;
   /** The file input's `accept`. @default 'image/*' */
@@ -30,6 +32,7 @@ export function uploadPanel(panel: UploadPanel): SafeHtml {
     action="${panel.action}"
     enctype="multipart/form-data"
     data-upload="${panel.api}"
+    ${panel.direct === undefined ? '' : html`data-direct="${panel.direct}"`}
     data-refresh="${panel.refresh.join(' ')}"
   >
     <div class="dropzone" data-dropzone>

@@ -11,9 +11,14 @@ const USER_WIDTHS = USER_THUMBNAILS.flatMap((size) => size.width ?? []);
 
 /**
  * `pictureHtml` is the picture's `<img srcset sizes>` with its placeholder, from the set's
- * toHTML() (which escapes every attribute).
+ * toHTML() (which escapes every attribute); `direct` sends uploads straight to the bucket.
  */
-export function userPage(user: UserView, uploadError?: string, pictureHtml = ''): SafeHtml {
+export function userPage(
+  user: UserView,
+  uploadError?: string,
+  pictureHtml = '',
+  direct = false,
+): SafeHtml {
   const { picture } = user;
   // On PostgreSQL a worker makes the thumbnails after the upload; until then the original shows.
   const pending = picture === null ? [] : pendingWidths(picture, USER_WIDTHS);
@@ -51,6 +56,7 @@ export function userPage(user: UserView, uploadError?: string, pictureHtml = '')
           ${uploadPanel({
             action: `/users/${user.id}/picture`,
             api: `/api/users/${user.id}/picture`,
+            ...(direct ? { direct: `/api/users/${user.id}/picture/direct` } : {}),
             field: 'picture',
             multiple: false,
             title: 'Drop an image here',

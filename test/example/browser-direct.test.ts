@@ -1,0 +1,123 @@
+/**
+ * The example app on an S3 store in Chromium: the picture goes from the browser straight to
+ * the bucket (`sequelize-imageattach/browser`), the progress bar reaches 100 %, the server
+ * checks and attaches it, and a refused file shows the server's message inline. Where Chromium
+ * is missing the tests are reported as skipped, with the install command.
+ */
+import { existsSync } from 'node:fs';
+import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INCOMING_FOLDER } from '../../src/s3.js';
+import { createTestBucket, listKeys, s3Env, type TestBucket } from '../support/s3.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { jpeg } from './fixture.js';
+import { startServer, type RunningServer } from './server-process.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FOUND = existsSync(CHROMIUM);
+const SUITE = FOUND
+  ? 'example app with direct uploads to S3, in Chromium'
+  : `example app with direct uploads to S3, in Chromium: SKIPPED, no Chromium at ${CHROMIUM} (install it: apt-get install -y chromium)`;
+const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
+
+interface ProgressElement {
+  value: number;
+}
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+};
+
+if (!FOUND) console.warn(`${SUITE}\n`);
+
+describe.skipIf(!FOUND)(SUITE, () => {
+  let varDir: { path: string; remove: () => Promise<void> };
+  let bucket: TestBucket;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  /** Every upload request the page sent, by host. */
+  const posts: string[] = [];
+
+  beforeAll(async () => {
+    varDir = await makeTempDir('example-direct');
+    bucket = await createTestBucket('direct-app');
+    await bucket.client.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket.name,
+        CORSConfiguration: {
+          CORSRules: [
+            { AllowedOrigins: ['*'], AllowedMethods: ['POST', 'GET'], AllowedHeaders: ['*'] },
+          ],
+        },
+      }),
+    );
+    const env = s3Env();
+    const store = new URL(`s3://${bucket.name}/`);
+    store.username = encodeURIComponent(env.accessKeyId);
+    store.password = encodeURIComponent(env.secretAccessKey);
+    store.search = new URLSearchParams({
+      endpoint: env.endpoint,
+      forcePathStyle: 'true',
+      region: 'us-east-1',
+    }).toString();
+    [server, browser] = await Promise.all([
+      startServer({ VAR_DIR: varDir.path, DATABASE_URL: '', IMAGEATTACH_STORE: store.href }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS }),
+    ]);
+    page = await (await browser.newContext({ baseURL: server.url })).newPage();
+    page.on('request', (request) => {
+      if (request.method() === 'POST') posts.push(new URL(request.url()).host);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await bucket?.remove();
+    await varDir?.remove();
+  });
+
+  it('uploads a picture straight to the bucket, the bar reaching 100 %', async () => {
+    await page.goto('/');
+    await page.fill('#new-name', 'Direct Tester');
+    await page.click('form[action="/users"] button[type=submit]');
+    await page.waitForURL(/\/users\/\d+$/);
+    const id = /\/users\/(\d+)$/.exec(page.url())![1]!;
+    expect(await page.locator('form[data-direct]').count()).toBe(1);
+    posts.length = 0;
+
+    await page.setInputFiles('input[name=picture]', {
+      name: 'me.jpg',
+      mimeType: 'image/jpeg',
+      buffer: await jpeg(900, 600),
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-status]')?.textContent === 'Done',
+    );
+    expect(
+      await page.locator('[data-progress] progress').evaluate((bar: ProgressElement) => bar.value),
+    ).toBe(100);
+    await page.waitForSelector('img.picture');
+    // The file went to S3; the app got the ticket and the completion only.
+    const s3Host = new URL(s3Env().endpoint).host;
+    const appHost = new URL(server.url).host;
+    expect(posts.filter((host) => host === s3Host)).toHaveLength(1);
+    expect(posts.filter((host) => host === appHost)).toHaveLength(2);
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys).toContain(`user-picture/${id}/900x600.jpe`);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
+  it('shows the server’s message inline for a file that is no image', async () => {
+    await page.setInputFiles('input[name=picture]', {
+      name: 'notes.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('not an image at all\n'),
+    });
+    await page.waitForSelector('[data-error]:not([hidden])');
+    expect(await page.locator('[data-error]').textContent()).toMatch(/not an image/i);
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+});

@@ -278,6 +278,7 @@ describe('HttpExposedFileSystemStore declares what it serves', () => {
       cors: true,
       offload: 'x-accel-redirect',
       internalLocation: '/protected/',
+      negotiate: false,
     });
     expect(hotCache).toBeInstanceOf(HotFileCache);
     expect(makeStore({ hotCache: false }).servedFolder.hotCache).toBeUndefined();

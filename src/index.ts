@@ -130,6 +130,7 @@ export type {
 export type { VariantUrlOptions } from './variants/variant-url.js';
 export type { VariantSize } from './variants/variant-path.js';
 export type { MigrationRouterOptions, StartMigrationBody } from './http/migration-router.js';
+export type { DistributedMigrationStatusJson } from './http/distributed-migrations.js';
 export type {
   MigrationFailureJson,
   MigrationState,

@@ -93,7 +93,9 @@ export class DistributedMigrations {
     const plan = migrate(this.#sequelize, this.#stores[from]!, this.#stores[to]!, options);
     const migration = await plan.distribute(this.#jobs, { from, to });
     const status = toJson(await migration.status(), options.dryRun ?? false);
-    this.#poll();
+    // Told here, since a small migration may end before the next poll.
+    if (this.#watchers.size > 0) this.#last = status;
+    for (const watcher of this.#watchers) watcher('start', status);
     return status;
   }
 

@@ -72,7 +72,7 @@ export { recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
-export type { GcCounts, GcFinding } from './gc.js';
+export type { GcKeySpace, GcCounts, GcFinding } from './gc.js';
 
 // Express
 export { serveImages } from './http/serve.js';

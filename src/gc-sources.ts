@@ -10,7 +10,7 @@ import { modelImageSource } from './migration/model-source.js';
 import type { Image } from './models/image.js';
 import { compareUtf8, orderKeyOf } from './stores/key-order.js';
 import type { ListedFile, Store } from './stores/store.js';
-import type { GcImage } from './gc.js';
+import type { GcImage, GcKeySpace } from './gc.js';
 
 /** Items sorted in memory at once: about 10 MiB; ten million files make 500 runs. */
 const RUN_SIZE = 20_000;
@@ -33,10 +33,16 @@ const byOrder = (a: Ordered, b: Ordered) => compareUtf8(a.order, b.order);
 export function sortedFiles(
   store: Store,
   tmpDir: string | undefined,
+  keySpace: GcKeySpace | undefined,
   keep: (file: ListedFile) => Promise<boolean>,
 ): AsyncGenerator<OrderedFile> {
+  // A store may skip the other types' files; `keep` filters anyway.
+  const listOptions =
+    keySpace !== undefined && 'objectType' in keySpace
+      ? { objectTypePrefix: keySpace.objectType }
+      : {};
   async function* listed(): AsyncGenerator<OrderedFile> {
-    for await (const file of store.listFiles!()) {
+    for await (const file of store.listFiles!(listOptions)) {
       if (await keep(file)) yield { order: orderKeyOf(file.key), file };
     }
   }

@@ -62,7 +62,17 @@ export interface GcOptions {
    * @default os.tmpdir()
    */
   tmpDir?: string;
+  /**
+   * One part of the key space, for a distributed gc (`distributeGc`): the files of one object
+   * type and the rows of the models that have it, or every file of none of the types in
+   * `otherThan` (with the staged files and the journal rows).
+   * @default the whole store
+   */
+  keySpace?: GcKeySpace;
 }
+
+/** A part of the key space by object type (the first segment of every key). */
+export type GcKeySpace = { objectType: string } | { otherThan: readonly string[] };
 
 /** One finding of `gc`, in the order the merge makes them (see `GcOptions.onFinding`). */
 export type GcFinding =
@@ -136,8 +146,15 @@ const DEFAULT_PAGE_SIZE = 1000;
  * console.log(report.deleted.length, 'orphans removed;', report.missing.length, 'rows lack files');
  */
 export async function gc(options: GcOptions): Promise<GcReport> {
-  const { store, models, gracePeriod, pageSize, remove, collect, onFinding, tmpDir } =
+  const { store, gracePeriod, pageSize, remove, collect, onFinding, tmpDir, keySpace, ...valid } =
     validate(options);
+  const inSpace = (objectType: string) =>
+    keySpace === undefined ||
+    ('objectType' in keySpace
+      ? objectType === keySpace.objectType
+      : !keySpace.otherThan.includes(objectType));
+  const models = valid.models.filter((model) => inSpace(objectTypeOfModel(model)));
+  const withJournal = keySpace === undefined || 'otherThan' in keySpace;
   const sequelize = options.models instanceof Sequelize ? options.models : models[0]?.sequelize;
   // gc only reads rows, but next to a running app its reads may meet a commit: wait for it.
   for (const model of models) if (model.sequelize) ensureSqliteSetUp(model.sequelize);
@@ -160,7 +177,8 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   // source at its first step.
   const stagedTokens = new Set<string | undefined>();
   const files = peekable(
-    sortedFiles(store, tmpDir, async (file) => {
+    sortedFiles(store, tmpDir, keySpace, async (file) => {
+      if (!inSpace(file.key.objectType)) return false;
       report.files += 1;
       if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) {
         // Pending writes only: few, and their tokens are needed for the journal below.
@@ -210,7 +228,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   }
 
   // Read after the listing, like the image rows: a write committed since is young.
-  if (sequelize !== undefined && (await journalTableExists(sequelize))) {
+  if (withJournal && sequelize !== undefined && (await journalTableExists(sequelize))) {
     for await (const row of journalRows(sequelize)) {
       if (!stagedTokens.has(row.token) && row.createdAt.getTime() <= cutoff) {
         report.journal.push(row);
@@ -313,7 +331,28 @@ function validate(options: GcOptions) {
     collect: options.collect ?? true,
     onFinding: options.onFinding,
     tmpDir: options.tmpDir,
+    keySpace: validKeySpace(options.keySpace),
   };
+}
+
+function validKeySpace(keySpace: GcKeySpace | undefined): GcKeySpace | undefined {
+  if (keySpace === undefined) return undefined;
+  const valid =
+    typeof keySpace === 'object' &&
+    keySpace !== null &&
+    ('objectType' in keySpace
+      ? typeof keySpace.objectType === 'string' && keySpace.objectType !== ''
+      : Array.isArray(keySpace.otherThan) &&
+        keySpace.otherThan.every((type) => typeof type === 'string'));
+  if (!valid) {
+    throw new InvalidOptionError('keySpace', 'must be { objectType } or { otherThan: [types] }');
+  }
+  return keySpace;
+}
+
+/** The object type of a model's files (what `image.objectType` gives for its rows). */
+export function objectTypeOfModel(model: ModelStatic<Image>): string {
+  return (model as unknown as typeof Image).objectType ?? model.tableName.replace(/_/g, '-');
 }
 
 function emptyReport(): GcReport {

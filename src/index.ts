@@ -72,7 +72,7 @@ export { recoverStagedFiles } from './models/recover.js';
 export type { RecoverStagedFilesOptions, RecoverStagedFilesReport } from './models/recover.js';
 export { gc } from './gc.js';
 export type { GcImage, GcOptions, GcReport } from './gc.js';
-export type { GcCounts, GcFinding } from './gc.js';
+export type { GcKeySpace, GcCounts, GcFinding } from './gc.js';
 
 // Express
 export { serveImages } from './http/serve.js';
@@ -130,6 +130,7 @@ export type {
 export type { VariantUrlOptions } from './variants/variant-url.js';
 export type { VariantSize } from './variants/variant-path.js';
 export type { MigrationRouterOptions, StartMigrationBody } from './http/migration-router.js';
+export type { DistributedMigrationStatusJson } from './http/distributed-migrations.js';
 export type {
   MigrationFailureJson,
   MigrationState,

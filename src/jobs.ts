@@ -9,3 +9,5 @@ export type { FetchedJob, JobBoss, JobSendOptions } from './jobs/boss.js';
 export type { JobEvent } from './jobs/fetch-loops.js';
 export type { JobsDb } from './jobs/transaction-db.js';
 export { migrationStores } from './migration/migration-stores.js';
+export { distributeGc, DistributedGc } from './gc-distributed.js';
+export type { DistributeGcOptions, DistributedGcStatus } from './gc-distributed.js';

@@ -1,9 +1,11 @@
 /**
  * An admin endpoint for `migrate`: start a migration between two named stores, follow it as
- * JSON or Server-Sent Events, and cancel it. One migration runs at a time per process.
+ * JSON or Server-Sent Events, and cancel it. One migration runs at a time per process, or, with
+ * `jobs`, on worker processes, one of each source and destination across every process.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sequelize } from 'sequelize';
+import type { ImageJobs } from '../jobs/image-jobs.js';
 import {
   ForbiddenError,
   type ImageAttachError,
@@ -21,6 +23,7 @@ import {
 } from '../migration/tracker.js';
 import type { MigrationOptions } from '../migration/types.js';
 import { Store } from '../stores/store.js';
+import { DistributedMigrations } from './distributed-migrations.js';
 import type { Middleware } from './middleware.js';
 
 export interface MigrationRouterOptions {
@@ -38,6 +41,16 @@ export interface MigrationRouterOptions {
    * @default 250
    */
   eventInterval?: number;
+  /**
+   * Runs migrations on worker processes (PostgreSQL with pg-boss): a start splits the
+   * migration into key-range jobs (`plan.distribute(jobs, { from, to })`, named by the stores'
+   * keys here, so every worker registers the same names with `migrationStores()`), the state
+   * is read from the migration's rows (the whole migration across workers, whichever process
+   * asks), and a second start of the same `from` and `to` is refused with 409 while it runs.
+   * The event stream then polls the rows every `eventInterval`.
+   * @default none: the migration runs in this process
+   */
+  jobs?: ImageJobs;
 }
 
 /** What `POST /` takes, as JSON. */
@@ -76,6 +89,10 @@ const watchers = new Set<
 export function migrationRouter(options: MigrationRouterOptions): Middleware {
   const { sequelize, stores, authorize } = validate(options);
   const interval = options.eventInterval ?? 250;
+  const distributed =
+    options.jobs === undefined
+      ? undefined
+      : new DistributedMigrations(sequelize, options.jobs, stores, interval);
   return function migrationRoutes(req, res, next) {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
     const route = `${req.method ?? 'GET'} ${path}`;
@@ -88,6 +105,10 @@ export function migrationRouter(options: MigrationRouterOptions): Middleware {
       .then(async (allowed) => {
         if (allowed !== true) {
           sendError(res, new ForbiddenError('You may not manage image migrations.'));
+          return;
+        }
+        if (distributed !== undefined) {
+          await routeDistributed(route, req, res, distributed, stores);
           return;
         }
         if (route === 'GET /')
@@ -135,6 +156,39 @@ function start(
   sendJson(res, 202, { migration: tracker.status() });
 }
 
+async function routeDistributed(
+  route: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  distributed: DistributedMigrations,
+  stores: Readonly<Record<string, Store>>,
+): Promise<void> {
+  if (route === 'GET /') {
+    sendJson(res, 200, { stores: Object.keys(stores), migration: await distributed.current() });
+  } else if (route === 'GET /events') {
+    openStream(req, res, (send) => distributed.watch(send));
+  } else if (!isJson(req)) {
+    sendError(res, new UnsupportedMediaTypeError('Send application/json.'));
+  } else if (route === 'POST /cancel') {
+    const status = await distributed.cancel();
+    if (status === false) sendError(res, new NoMigrationError('No migration is running.'));
+    else sendJson(res, 202, { migration: status });
+  } else {
+    const parsed = parseStart(await readBody(req), stores);
+    if (typeof parsed === 'string') {
+      sendError(res, new InvalidBodyError(parsed));
+      return;
+    }
+    const { from, to, ...migrationOptions } = parsed;
+    try {
+      sendJson(res, 202, { migration: await distributed.start(from, to, migrationOptions) });
+    } catch (error) {
+      if (!(error instanceof MigrationRunningError)) throw error;
+      sendError(res, error);
+    }
+  }
+}
+
 function cancel(res: ServerResponse): void {
   if (current?.running !== true) {
     sendError(res, new NoMigrationError('No migration is running.'));
@@ -146,15 +200,42 @@ function cancel(res: ServerResponse): void {
 
 /** Sends `status` now, then every change, with progress at most once per `interval`. */
 function streamEvents(req: IncomingMessage, res: ServerResponse, interval: number): void {
+  openStream(req, res, (send) => {
+    send('status', current?.status() ?? null);
+    return followTracker(send, interval);
+  });
+}
+
+/**
+ * Opens an event stream whose events `follow` sends until the client goes, then calls what
+ * `follow` returned.
+ */
+function openStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  follow: (send: (event: string, data: unknown) => void) => () => void,
+): void {
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
   });
-  const send = (event: string, data: unknown) =>
+  const send = (event: string, data: unknown) => {
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send('status', current?.status() ?? null);
+  };
+  const stop = follow(send);
+  // A comment now and then keeps proxies from closing a quiet stream.
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  req.on('close', () => {
+    clearInterval(heartbeat);
+    stop();
+  });
+}
+
+/** Follows this process's migration: changes at once, progress at most once per `interval`. */
+function followTracker(send: (event: string, data: unknown) => void, interval: number): () => void {
   let lastProgress = 0;
   let pending: MigrationStatusJson | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -178,14 +259,10 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, interval: numbe
     else timer ??= setTimeout(flush, wait);
   };
   watchers.add(watcher);
-  // A comment now and then keeps proxies from closing a quiet stream.
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-  heartbeat.unref();
-  req.on('close', () => {
+  return () => {
     watchers.delete(watcher);
-    clearInterval(heartbeat);
     if (timer !== undefined) clearTimeout(timer);
-  });
+  };
 }
 
 function parseStart(
@@ -256,6 +333,12 @@ function validate(options: MigrationRouterOptions): MigrationRouterOptions {
     Object.keys(stores).length < 2
   ) {
     throw new InvalidOptionError('stores', 'must map at least two names to Stores');
+  }
+  if (
+    options.jobs !== undefined &&
+    (typeof options.jobs?.send !== 'function' || options.jobs.sequelize !== options.sequelize)
+  ) {
+    throw new InvalidOptionError('jobs', 'must be the imageJobs() of this Sequelize');
   }
   if (
     options.eventInterval !== undefined &&

@@ -4,6 +4,7 @@
  */
 import type { Sequelize } from 'sequelize';
 import type { Store } from '../stores/store.js';
+import { gcRangeJob } from './gc-range-job.js';
 import { migrateRangeJob } from './migrate-range-job.js';
 import { thumbnailsJob } from './thumbnails-job.js';
 
@@ -26,7 +27,7 @@ export interface JobKind<D extends object = object> {
 }
 
 /** Every kind a worker fetches, in the order its fetch loops poll them. */
-export const JOB_KINDS: readonly JobKind[] = [thumbnailsJob, migrateRangeJob];
+export const JOB_KINDS: readonly JobKind[] = [thumbnailsJob, migrateRangeJob, gcRangeJob];
 
 export function findJobKind(name: string): JobKind | undefined {
   return JOB_KINDS.find((kind) => kind.name === name);

@@ -12,9 +12,11 @@ import sharp from 'sharp';
 import { expect } from 'vitest';
 import { storeFromUrl } from '../../src/index.js';
 import { createApp } from '../../examples/express-app/app.js';
+import { startWorker, type RunningWorker } from '../../examples/express-app/worker.js';
 import { defineModels, type Models } from '../../examples/express-app/models.js';
 import type { DatabaseKind, TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { testBoss, urlOf } from '../jobs/boss-fixture.js';
 
 export interface ExampleApp {
   app: Express;
@@ -25,12 +27,16 @@ export interface ExampleApp {
   /** The temporary folder: the store is its `images/`. */
   dir: string;
   imagesDir: string;
+  /** With `worker` on PostgreSQL: the in-process worker, as `server.ts` starts it. */
+  worker: RunningWorker | undefined;
+  /** Resolves once the worker has no thumbnails job left (at once without a worker). */
+  thumbnailsDone(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openExampleApp(
   kind: DatabaseKind,
-  options: { adminPassword?: string } = {},
+  options: { adminPassword?: string; worker?: boolean } = {},
 ): Promise<ExampleApp> {
   const db = await kind.open();
   const dir = await makeTempDir('example-app');
@@ -38,12 +44,19 @@ export async function openExampleApp(
   await db.sequelize.sync();
   const imagesDir = join(dir.path, 'images');
   const storeUrl = pathToFileURL(imagesDir).href;
+  const store = await storeFromUrl(storeUrl);
+  // As server.ts does on PostgreSQL: thumbnails and admin migrations on an in-process worker.
+  const worker =
+    options.worker === true && kind.name === 'postgres'
+      ? await startWorker(db.sequelize, store, urlOf(db.sequelize))
+      : undefined;
   const app = createApp({
     sequelize: db.sequelize,
     models,
-    store: await storeFromUrl(storeUrl),
+    store,
     storeUrl,
     adminPassword: options.adminPassword,
+    ...(worker === undefined ? {} : { jobs: worker.jobs }),
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -54,9 +67,24 @@ export async function openExampleApp(
     db,
     dir: dir.path,
     imagesDir,
+    worker,
+    thumbnailsDone: async () => {
+      if (worker === undefined) return;
+      const boss = testBoss(db.sequelize);
+      await boss.start();
+      try {
+        const queue = worker.jobs.queueName('thumbnails');
+        while ((await boss.getQueueSize(queue, { before: 'completed' })) > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        await boss.stop({ graceful: false });
+      }
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await worker?.stop();
       await db.close();
       await dir.remove();
     },

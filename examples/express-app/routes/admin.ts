@@ -1,6 +1,6 @@
 /**
  * /admin: what each store holds, adding a store by URL, the migration router (JSON and
- * Server-Sent Events), and switching the app to a store that has every file. Without
+ * Server-Sent Events; on PostgreSQL, run by the workers), and switching the app to a store that has every file. Without
  * `ADMIN_PASSWORD` the page says how to turn admin on and everything else is refused.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -55,6 +55,8 @@ export function adminRoutes(context: AppContext): Router {
         sequelize: context.sequelize,
         stores: context.stores.record(),
         authorize: (request) => hasAdminPassword(request, password),
+        // On PostgreSQL the workers copy (here the one in this process; more on other machines).
+        ...(context.jobs === undefined ? {} : { jobs: context.jobs }),
       });
     }
     res.status(context.stores.list().length !== known ? 201 : 200).json({

@@ -1,7 +1,7 @@
 /**
  * The command line: parsed with node:util's parseArgs, checked once, turned into options.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const MIGRATE_USAGE = `Usage:
   sequelize-imageattach migrate --from <store-url> --to <store-url> --models <module> [options]
@@ -63,39 +63,47 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The arguments of `migrate`, after the command's name. */
-export function parseMigrateArgs(argv: readonly string[]): CliArgs {
-  let parsed;
+/** Each command's arguments, strictly: an unknown or malformed option is a `UsageError`. */
+export function parseStrict<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: O,
+) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        models: { type: 'string' },
-        db: { type: 'string' },
-        concurrency: { type: 'string' },
-        'page-size': { type: 'string' },
-        verify: { type: 'boolean', default: false },
-        'verify-size': { type: 'boolean', default: false },
-        resume: { type: 'boolean', default: false },
-        workers: { type: 'boolean', default: false },
-        'range-size': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        'fail-fast': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    return parseArgs({ args: [...argv], strict: true, options });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values } = parsed;
-  if (values.help) return { command: 'help' };
-  for (const name of ['from', 'to', 'models'] as const) {
-    if (values[name] === undefined || values[name] === '')
+}
+
+/** Throws a `UsageError` naming the first of `names` missing or empty in `values`. */
+export function requireOptions(values: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    if (values[name] === undefined || values[name] === '') {
       throw new UsageError(`--${name} is required.`);
+    }
   }
+}
+
+/** The arguments of `migrate`, after the command's name. */
+export function parseMigrateArgs(argv: readonly string[]): CliArgs {
+  const { values } = parseStrict(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    models: { type: 'string' },
+    db: { type: 'string' },
+    concurrency: { type: 'string' },
+    'page-size': { type: 'string' },
+    verify: { type: 'boolean', default: false },
+    'verify-size': { type: 'boolean', default: false },
+    resume: { type: 'boolean', default: false },
+    workers: { type: 'boolean', default: false },
+    'range-size': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'fail-fast': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) return { command: 'help' };
+  requireOptions(values, ['from', 'to', 'models']);
   if (values.verify && values['verify-size'])
     throw new UsageError('Give --verify or --verify-size, not both.');
   return {

@@ -2,7 +2,6 @@
  * `sequelize-imageattach gc`: a thin wrapper over `gc()` that prints what it found (and, with
  * `--delete`, removed) and turns the outcome into an exit status.
  */
-import { parseArgs } from 'node:util';
 import type { Sequelize } from 'sequelize';
 import { ImageAttachError, InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { gc, type GcImage, type GcReport } from '../gc.js';
@@ -10,7 +9,7 @@ import { imageModelsOf } from '../migration/migrate.js';
 import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
-import { UsageError } from './args.js';
+import { parseStrict, requireOptions, UsageError } from './args.js';
 import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import type { CliIO } from './migrate-command.js';
@@ -69,31 +68,17 @@ export function parseDuration(text: string): number {
 }
 
 export function parseGcArgs(argv: readonly string[]): GcArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        store: { type: 'string' },
-        models: { type: 'string' },
-        db: { type: 'string' },
-        grace: { type: 'string' },
-        delete: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values } = parsed;
+  const { values } = parseStrict(argv, {
+    store: { type: 'string' },
+    models: { type: 'string' },
+    db: { type: 'string' },
+    grace: { type: 'string' },
+    delete: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (!values.help) {
-    for (const name of ['store', 'models'] as const) {
-      if (values[name] === undefined || values[name] === '') {
-        throw new UsageError(`--${name} is required.`);
-      }
-    }
+    requireOptions(values, ['store', 'models']);
   }
   return {
     store: values.store ?? '',

@@ -2,7 +2,6 @@
  * `sequelize-imageattach worker`: runs the image jobs of `imageJobs` (thumbnails made later)
  * on pg-boss until SIGTERM or SIGINT, then stops taking jobs and lets the running ones end.
  */
-import { parseArgs } from 'node:util';
 import type { Sequelize } from 'sequelize';
 import {
   ImageAttachError,
@@ -14,7 +13,7 @@ import type { JobBoss } from '../jobs/boss.js';
 import { imageJobs } from '../jobs/image-jobs.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
-import { UsageError } from './args.js';
+import { parseStrict, requireOptions, UsageError } from './args.js';
 import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import type { CliIO } from './migrate-command.js';
@@ -54,33 +53,19 @@ export interface WorkerArgs {
 }
 
 export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        models: { type: 'string' },
-        store: { type: 'string' },
-        database: { type: 'string' },
-        db: { type: 'string' },
-        concurrency: { type: 'string' },
-        'poll-interval': { type: 'string' },
-        'queue-prefix': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values } = parsed;
+  const { values } = parseStrict(argv, {
+    models: { type: 'string' },
+    store: { type: 'string' },
+    database: { type: 'string' },
+    db: { type: 'string' },
+    concurrency: { type: 'string' },
+    'poll-interval': { type: 'string' },
+    'queue-prefix': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (!values.help) {
-    for (const name of ['models', 'store'] as const) {
-      if (values[name] === undefined || values[name] === '') {
-        throw new UsageError(`--${name} is required.`);
-      }
-    }
+    requireOptions(values, ['models', 'store']);
     if (values.database !== undefined && values.db !== undefined) {
       throw new UsageError('Give --database or --db, not both.');
     }

@@ -3,6 +3,11 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type Parsed<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; options: O }>
+>;
+
 export const MIGRATE_USAGE = `Usage:
   sequelize-imageattach migrate --from <store-url> --to <store-url> --models <module> [options]
 
@@ -64,10 +69,10 @@ export class UsageError extends Error {
 }
 
 /** Each command's arguments, strictly: an unknown or malformed option is a `UsageError`. */
-export function parseStrict<const O extends NonNullable<ParseArgsConfig['options']>>(
+export function parseStrict<const O extends OptionsConfig>(
   argv: readonly string[],
   options: O,
-) {
+): Parsed<O> {
   try {
     return parseArgs({ args: [...argv], strict: true, options });
   } catch (error) {

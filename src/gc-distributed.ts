@@ -8,7 +8,7 @@
  * their sum, readable from any process.
  */
 import { randomBytes } from 'node:crypto';
-import { DataTypes, fn, col, type Model, type ModelStatic, type Sequelize } from 'sequelize';
+import { DataTypes, fn, col, literal, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidOptionError } from './errors.js';
 import { objectTypeOfModel, type GcCounts } from './gc.js';
 import type { ImageJobs } from './jobs/image-jobs.js';
@@ -168,13 +168,16 @@ export class DistributedGc {
       attributes: [
         ...COUNTERS.map((name) => [fn('SUM', col(name)), name] as [ReturnType<typeof fn>, string]),
         [fn('COUNT', col('range_index')), 'ranges'],
+        // In the same query as the sums: read apart, a range finishing in between would be
+        // counted done while its counts were still missing from the sums.
+        [literal(`SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END)`), 'rangesDone'],
       ],
       where: { runId: this.id },
       raw: true,
     })) as unknown as Record<string, unknown>[];
-    const rangesDone = await table.count({ where: { runId: this.id, state: 'done' } });
     const number = (name: string) => Number(sums?.[name] ?? 0);
     const ranges = number('ranges');
+    const rangesDone = number('rangesDone');
     if (ranges === 0) throw new TypeError(`no distributed gc ${this.id}`);
     return {
       id: this.id,

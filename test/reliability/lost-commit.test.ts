@@ -6,7 +6,7 @@
  * decide that the bytes of the committed write take the key and those of a refused one never
  * do. Each case ends with the store's bytes, and with nothing staged or journalled left.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore, type Store } from '../../src/index.js';
 import { STAGED_PREFIX } from '../../src/models/staged-files.js';
 import { stagedJournalModel } from '../../src/models/staged-journal.js';
@@ -15,7 +15,7 @@ import { defineModels, type Models } from '../models/models.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { commitFaults, InjectedCommitFault, type CommitFaults } from '../support/fault-store.js';
 import { sha256 } from '../support/invariants.js';
-import { storedCreatedAt, useOriginalPictureTable } from '../support/original-schema.js';
+import { dateAhead, storedCreatedAt, useOriginalPictureTable } from '../support/original-schema.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const bytesOf = async (red: number) => (await jpeg(40, 40, red)).bytes;
@@ -24,14 +24,6 @@ async function readKey(store: Store, image: Parameters<Store['open']>[0]): Promi
   const chunks: Buffer[] = [];
   for await (const chunk of await store.open(image)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/**
- * Stops the clock (Date only; timers run) until `vi.useRealTimers()`: both replacements that follow get
- * the same `createdAt`, however slow the machine, and the column keeps one second for both.
- */
-function stopClock(): void {
-  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
 }
 
 describe.each(databaseKinds())(
@@ -61,10 +53,6 @@ describe.each(databaseKinds())(
       return () => dir.remove();
     });
 
-    afterEach(() => {
-      vi.useRealTimers();
-    });
-
     /** A user whose original was committed, and a warm path (the journal's first probe made). */
     async function userWithPicture() {
       const user = await models.User.create();
@@ -86,7 +74,7 @@ describe.each(databaseKinds())(
       const user = await userWithPicture();
       const first = await bytesOf(120);
       const second = await bytesOf(240);
-      stopClock();
+      await dateAhead(db.sequelize, user.id);
       await user.picture.fromBlob(first, { store });
       const [time] = await storedCreatedAt(db.sequelize, user.id);
       commits.failNext(1, 'lose-ack');
@@ -102,7 +90,7 @@ describe.each(databaseKinds())(
       const user = await userWithPicture();
       const first = await bytesOf(120);
       const second = await bytesOf(240);
-      stopClock();
+      await dateAhead(db.sequelize, user.id);
       commits.failNext(1, 'lose-ack');
       await expect(user.picture.fromBlob(first, { store })).rejects.toBeInstanceOf(
         InjectedCommitFault,

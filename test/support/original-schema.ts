@@ -60,3 +60,21 @@ export async function storedCreatedAt(sequelize: Sequelize, userId: number): Pro
   );
   return (rows as { t: string }[]).map((row) => row.t);
 }
+
+/**
+ * Moves a user's rows an hour ahead, to a whole second: a replacement is dated a millisecond
+ * after its predecessor when the clock has not passed it (see `ImageSet#insert`), so the
+ * replacements that follow all fall in that one second however slow the machine is, as two
+ * replacements within one second of the database's clock would.
+ */
+export async function dateAhead(sequelize: Sequelize, userId: number): Promise<void> {
+  const id = Number(userId);
+  const dialect = sequelize.getDialect();
+  await sequelize.query(
+    dialect === 'postgres'
+      ? `UPDATE user_picture SET created_at = created_at + interval '1 hour' WHERE "userId" = ${id}`
+      : dialect === 'mysql' || dialect === 'mariadb'
+        ? `UPDATE user_picture SET created_at = created_at + INTERVAL 1 HOUR WHERE userId = ${id}`
+        : `UPDATE user_picture SET created_at = datetime(created_at, '+1 hour') WHERE "userId" = ${id}`,
+  );
+}

@@ -13,6 +13,9 @@ import {
 } from '../errors.js';
 import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 import { imageTransaction } from '../models/image-transaction.js';
+import { markAllOrNothing } from '../models/transaction-files.js';
+import { resolveStore } from '../context.js';
+import { syncAheadOfMove } from '../stores/fs.js';
 import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
 import type { RenderedLookup } from '../models/image-set.js';
 import { validateFormats } from '../models/thumbnail-formats.js';
@@ -212,7 +215,9 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
 
   /** Rows and files in one transaction, with the thumbnails `renders` holds: no decode. */
   const attach = (set: AttachableImageSet<I>, staged: StagedImageFile, renders: UploadRenders) =>
-    writeTransaction(set.sequelize, async (transaction) => {
+    writeTransaction(set.sequelize, async (root) => {
+      // Any failure below fails the upload and rolls all of it back: no savepoints.
+      const transaction = markAllOrNothing(root);
       const write = { ...storeOption, transaction };
       // Thumbnails come rendered, else from the staged file: no read back from the store.
       const thumbnailWrite = {
@@ -271,8 +276,12 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
     // The decode (the upload's check, when uploadImage handed it on) comes before `to` sees
     // the request, and before the transaction.
     // Thumbnails made later are not rendered here; the check decode still runs.
+    // While the image decodes, the staged file is written to disk for good, if the store
+    // will fsync it after taking it: that fsync then costs nothing inside the transaction.
+    const synced = syncAheadOfMove(storeIfKnown(store), staged.path);
     renderUploadThumbnails(req, staged, later === undefined ? sizes : [], queue)
       .then(async (renders) => {
+        await synced;
         const set = await to(uploaded, res);
         if (set === null || set === undefined) {
           throw new AttachTargetNotFoundError(
@@ -298,6 +307,15 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       // Express and Connect catch that themselves, so this is the last resort.
       .catch(next);
   });
+}
+
+/** The store the image will go to, or `undefined` when no store is current (an error later). */
+function storeIfKnown(store: Store | undefined): Store | undefined {
+  try {
+    return resolveStore(store);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An {@link imageTransaction} when the set's `sequelize` is a Sequelize instance. */

@@ -317,8 +317,21 @@ export function clsTransaction(sequelize: Sequelize): Transaction | undefined {
 }
 
 /**
+ * Transactions the library runs itself and rolls back whole on any failure (an upload's): a
+ * savepoint inside one would undo nothing the rollback does not, and costs a statement.
+ */
+const allOrNothing = new WeakSet<Transaction>();
+
+/** Marks a transaction the library rolls back whole on any failure of the calls inside it. */
+export function markAllOrNothing(transaction: Transaction): Transaction {
+  allOrNothing.add(transaction);
+  return transaction;
+}
+
+/**
  * Runs `fn` atomically: in a savepoint of the given (or CLS) transaction, or in a transaction
- * of its own. A failure undoes the call's rows and files and leaves the outer transaction usable.
+ * of its own. A failure undoes the call's rows and files and leaves the outer transaction usable
+ * (in a transaction {@link markAllOrNothing} marked, the whole of it is undone instead).
  * On SQLite it writes in its turn (see `write-turns.ts`): a transaction of its own is an
  * {@link imageTransaction}, an outer one takes a turn first if it holds none.
  */
@@ -328,6 +341,7 @@ export async function runAtomic<T>(
   fn: (transaction: Transaction) => Promise<T>,
 ): Promise<T> {
   const outer = transaction ?? clsTransaction(sequelize);
+  if (outer !== undefined && allOrNothing.has(outer)) return fn(outer);
   if (sequelize.getDialect() !== 'sqlite') {
     return outer === undefined
       ? sequelize.transaction(fn)

@@ -257,3 +257,15 @@ async function syncFile(path: string): Promise<void> {
     await handle.close();
   }
 }
+
+/**
+ * Makes the local file at `path` durable before `store` takes it by rename, so that the
+ * fsync the store makes after the rename, inside the write transaction, finds nothing left to
+ * write (about 1.5 ms for 2 MB on ext4, more for bigger files, out of the database's write
+ * turn). Resolves once done; never rejects: the store's own fsync reports a failure. A no-op
+ * for stores that take no local files or do not fsync.
+ */
+export async function syncAheadOfMove(store: Store | undefined, path: string): Promise<void> {
+  if (!(store instanceof BaseFileSystemStore) || !store.fsync) return;
+  await syncFile(path).catch(() => undefined);
+}

@@ -23,6 +23,7 @@ import {
   UploadTokenMismatchError,
 } from '../errors.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
+import { markAllOrNothing } from '../models/transaction-files.js';
 import { imageTransaction } from '../models/image-transaction.js';
 import { releaseUploadToken, useUploadToken } from '../models/used-upload-tokens.js';
 import { StoredObjectCopy } from '../stores/copy-source.js';
@@ -288,8 +289,9 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
           );
       const { image, made } = await resolved.queue
         .run(() =>
-          imageTransaction(set.sequelize, async (transaction) => {
-            const write = { store, transaction };
+          imageTransaction(set.sequelize, async (root) => {
+            // Any failure below fails the completion and rolls all of it back: no savepoints.
+            const write = { store, transaction: markAllOrNothing(root) };
             const image = await set.fromRawFile(source, {
               ...write,
               width: info.width,

@@ -20,6 +20,7 @@ import { defaultProcessingQueue, ProcessingQueue } from '../images/queue.js';
 import type { ThumbnailFormat } from '../images/thumbnail.js';
 import { lockNameForWrite } from '../models/file-locks.js';
 import type { BaseImageSet } from '../models/image-set.js';
+import { markAllOrNothing } from '../models/transaction-files.js';
 import { imageTransaction } from '../models/image-transaction.js';
 import { Image } from '../models/image.js';
 import { findImageSet } from '../models/set-registry.js';
@@ -212,7 +213,9 @@ async function makeVariant<I extends Image>(
   store: Store,
 ): Promise<I> {
   const sequelize: Sequelize = set.sequelize;
-  return await imageTransaction(sequelize, async (transaction) => {
+  return await imageTransaction(sequelize, async (root) => {
+    // The thumbnail is all this transaction writes: no savepoint inside it.
+    const transaction = markAllOrNothing(root);
     await lockNameForWrite(sequelize, transaction, `variant\0${subject}`);
     return await set.generateThumbnail(target.size, {
       store,

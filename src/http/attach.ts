@@ -17,7 +17,7 @@ import { markAllOrNothing } from '../models/transaction-files.js';
 import { resolveStore } from '../context.js';
 import { syncAheadOfMove } from '../stores/fs.js';
 import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
-import type { RenderedLookup } from '../models/image-set.js';
+import { SET_IN_TRANSACTION, type RenderedLookup } from '../models/image-set.js';
 import { validateFormats } from '../models/thumbnail-formats.js';
 import { assertStore, type Store } from '../stores/store.js';
 import { requestFiles } from '../uploads/cleanup.js';
@@ -249,7 +249,9 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         return { image, made, boxes };
       }
       if (sizes.length > 0 && set.generateThumbnails) {
-        made = await set.generateThumbnails(sizes, thumbnailWrite);
+        // The original just stored is the whole set, its lock held: not read again.
+        const known = { ...thumbnailWrite, [SET_IN_TRANSACTION]: [image] };
+        made = await set.generateThumbnails(sizes, known);
       } else {
         for (const size of sizes) made.push(await set.generateThumbnail(size, thumbnailWrite));
       }

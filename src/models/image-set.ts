@@ -124,6 +124,20 @@ export interface GenerateThumbnailOptions extends ImageSetOptions, ThumbnailRend
   formats?: readonly ThumbnailFormat[];
 }
 
+/**
+ * The library's own callers only (`attachImage`): the set's rows as this transaction left them,
+ * with the set's lock held in it (an original it has just stored is the whole set), so that
+ * `generateThumbnails` reads neither again.
+ */
+export const SET_IN_TRANSACTION = Symbol('imageattach.setInTransaction');
+
+/** {@link GenerateThumbnailOptions} with what only the library passes. */
+export interface InternalThumbnailOptions<
+  I extends Image = Image,
+> extends GenerateThumbnailOptions {
+  [SET_IN_TRANSACTION]?: readonly I[];
+}
+
 /** What `findThumbnail` looks for. */
 export interface ThumbnailQuery {
   width?: number;
@@ -468,11 +482,13 @@ export abstract class BaseImageSet<I extends Image> {
       (options.transaction ?? clsTransaction(this.sequelize)) === undefined
         ? await this.renderAhead(sizes, options, store)
         : undefined;
+    const known = (options as InternalThumbnailOptions<I>)[SET_IN_TRANSACTION];
     return await runAtomic(this.sequelize, options.transaction, async (transaction) => {
-      await this.lock(transaction);
+      if (known === undefined) await this.lock(transaction);
       // The whole set in one query (a set is an original and a few thumbnails): the original,
       // and every size already made, without a query per size.
-      const images = await this.model.findAll({ where: this.where(), order: ORDER, transaction });
+      const images =
+        known ?? (await this.model.findAll({ where: this.where(), order: ORDER, transaction }));
       const original = images.find((image) => image.original);
       if (original === undefined) throw new NoOriginalImageError();
       const mimetypes = thumbnailMimetypes(this.model, original.mimetype, options);

@@ -91,6 +91,12 @@ describe.each(databaseKinds())('the transaction of an attached upload on $name',
       inserts.map((sql) => /Executing \(([^)]+)\)/.exec(sql)?.[1] ?? 'none'),
     );
     expect(transactions.size).toBe(1);
+    // The set is read once (before the original replaces it); its thumbnails do not read it again.
+    const [id] = [...transactions];
+    const reads = statements.filter(
+      (sql) => sql.includes(`(${id})`) && /SELECT .* FROM [`"]?user_picture/i.test(sql),
+    );
+    expect(reads).toHaveLength(1);
     expect(transactions.has('default')).toBe(false);
     expect(await models.UserPicture.count()).toBe(3);
   });

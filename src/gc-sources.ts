@@ -92,8 +92,9 @@ export function sortedRows(
   async function* read(): AsyncGenerator<OrderedRow> {
     for (const model of models) {
       const column = idPrefix === undefined ? undefined : integerObjectIdAttribute(model);
-      const where: WhereOptions = column === undefined ? {} : idColumnWhere(column, idPrefix!);
-      for await (const row of modelImageSource(model, pageSize, where).images()) {
+      const where: WhereOptions<Image> =
+        column === undefined ? {} : idColumnWhere(column, idPrefix!);
+      for await (const row of modelImageSource<Image>(model, pageSize, where).images()) {
         const image = describeRow(model, row);
         const order = orderKeyOf(image);
         if (idPrefix !== undefined && !order.startsWith(`${image.objectType}/${idPrefix}`)) {

@@ -81,7 +81,11 @@ describe.each(databaseKinds())('idColumnWhere ($name)', (kind) => {
 
   it('selects in SQL exactly the ids of each prefix', async () => {
     for (const prefix of idPrefixes(2)) {
-      const source = modelImageSource(models.UserPicture, 100, idColumnWhere('userId', prefix));
+      const source = modelImageSource<InstanceType<Models['UserPicture']>>(
+        models.UserPicture,
+        100,
+        idColumnWhere('userId', prefix),
+      );
       const found: number[] = [];
       for await (const row of source.images()) found.push(row.userId);
       const expected = ids.filter((id) => `${id}/`.startsWith(prefix));

@@ -240,7 +240,10 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       });
       let made: I[] = [];
       if (later !== undefined) {
-        const boxes = sizes.length > 0 ? await scheduleLater(set, sizes, transaction, later) : [];
+        const boxes =
+          sizes.length > 0
+            ? await scheduleLater(set, sizes, transaction, later, options.formats)
+            : [];
         return { image, made, boxes };
       }
       if (sizes.length > 0 && set.generateThumbnails) {

@@ -22,7 +22,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize';
-import { describeStore } from './cli/describe-target.js';
+import { describeStore } from './stores/describe-store.js';
 import { GcRunningError, InvalidOptionError } from './errors.js';
 import { depthFor, idPrefixes } from './gc-key-ranges.js';
 import { objectTypeOfModel, type GcCounts } from './gc.js';

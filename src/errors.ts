@@ -24,6 +24,7 @@ export type ImageAttachErrorCode =
   | 'E_VERIFY_MISMATCH'
   | 'E_MIGRATION_FAILED'
   | 'E_MIGRATION_RUNNING'
+  | 'E_GC_RUNNING'
   | 'E_NO_ORIGINAL'
   | 'E_NO_THUMBNAIL'
   | 'E_NO_OBJECT_ID'
@@ -722,4 +723,10 @@ export class JobsNotConfiguredError extends ImageAttachError {
 /** A job names an image set this process cannot find: a model or attachment it does not define. */
 export class JobTargetError extends ImageAttachError {
   override readonly code = 'E_JOB_TARGET';
+}
+
+/** `distributeGc` was called while a distributed gc of the same store runs (its heartbeat fresh). */
+export class GcRunningError extends ImageAttachError {
+  override readonly code = 'E_GC_RUNNING';
+  override readonly status = 409;
 }

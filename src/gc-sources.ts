@@ -4,13 +4,14 @@
  * way an object id is computed (in JavaScript, by `objectIdOf`, from a UUID) matters, on any
  * dialect.
  */
-import type { ModelStatic } from 'sequelize';
+import type { ModelStatic, WhereOptions } from 'sequelize';
 import { externalSort } from './external-sort.js';
+import { idColumnWhere } from './gc-key-ranges.js';
 import { modelImageSource } from './migration/model-source.js';
-import type { Image } from './models/image.js';
+import { integerObjectIdAttribute, type Image } from './models/image.js';
 import { compareUtf8, orderKeyOf } from './stores/key-order.js';
-import type { ListedFile, Store } from './stores/store.js';
-import type { GcImage, GcKeySpace } from './gc.js';
+import type { ListedFile, ListFilesOptions, Store } from './stores/store.js';
+import type { GcImage } from './gc.js';
 
 /** Items sorted in memory at once: about 10 MiB; ten million files make 500 runs. */
 const RUN_SIZE = 20_000;
@@ -29,21 +30,26 @@ export interface OrderedRow extends Ordered {
 
 const byOrder = (a: Ordered, b: Ordered) => compareUtf8(a.order, b.order);
 
-/** The store's files that `keep` keeps, in key order. */
+/**
+ * The store's files whose key starts with `keyPrefix` (all without one) and that `keep`
+ * keeps, in key order.
+ */
 export function sortedFiles(
   store: Store,
   tmpDir: string | undefined,
-  keySpace: GcKeySpace | undefined,
+  keyPrefix: string | undefined,
   keep: (file: ListedFile) => Promise<boolean>,
 ): AsyncGenerator<OrderedFile> {
-  // A store may skip the other types' files; `keep` filters anyway.
-  const listOptions =
-    keySpace !== undefined && 'objectType' in keySpace
-      ? { objectTypePrefix: keySpace.objectType }
-      : {};
+  // A store may list more than the prefix asks for: filtered here anyway.
+  const listOptions: ListFilesOptions =
+    keyPrefix === undefined
+      ? {}
+      : { objectTypePrefix: keyPrefix.slice(0, keyPrefix.indexOf('/')), keyPrefix };
   async function* listed(): AsyncGenerator<OrderedFile> {
     for await (const file of store.listFiles!(listOptions)) {
-      if (await keep(file)) yield { order: orderKeyOf(file.key), file };
+      const order = orderKeyOf(file.key);
+      if (keyPrefix !== undefined && !order.startsWith(keyPrefix)) continue;
+      if (await keep(file)) yield { order, file };
     }
   }
   return externalSort(listed(), {
@@ -71,19 +77,31 @@ export function sortedFiles(
   });
 }
 
-/** The rows of every model, in key order; `counted` is called for each row read. */
+/**
+ * The rows of every model whose key starts with `type/` + `idPrefix` (all without one), in key
+ * order; `counted` is called for each. An integer id column is restricted in SQL; an id
+ * computed in JavaScript (`objectIdOf`, a UUID) is checked row by row.
+ */
 export function sortedRows(
   models: readonly ModelStatic<Image>[],
   pageSize: number,
   tmpDir: string | undefined,
+  idPrefix: string | undefined,
   counted: () => void,
 ): AsyncGenerator<OrderedRow> {
   async function* read(): AsyncGenerator<OrderedRow> {
     for (const model of models) {
-      for await (const row of modelImageSource(model, pageSize).images()) {
-        counted();
+      const column = idPrefix === undefined ? undefined : integerObjectIdAttribute(model);
+      const where: WhereOptions<Image> =
+        column === undefined ? {} : idColumnWhere(column, idPrefix!);
+      for await (const row of modelImageSource<Image>(model, pageSize, where).images()) {
         const image = describeRow(model, row);
-        yield { order: orderKeyOf(image), image };
+        const order = orderKeyOf(image);
+        if (idPrefix !== undefined && !order.startsWith(`${image.objectType}/${idPrefix}`)) {
+          continue;
+        }
+        counted();
+        yield { order, image };
       }
     }
   }

@@ -15,6 +15,7 @@
  */
 import { Sequelize, type ModelStatic } from 'sequelize';
 import { InvalidOptionError } from './errors.js';
+import { ID_PREFIX, rangeKeyPrefix } from './gc-key-ranges.js';
 import { peekable, sortedFiles, sortedRows, type OrderedRow, type Peekable } from './gc-sources.js';
 import { imageModelsOf } from './migration/migrate.js';
 import { Image } from './models/image.js';
@@ -64,15 +65,21 @@ export interface GcOptions {
   tmpDir?: string;
   /**
    * One part of the key space, for a distributed gc (`distributeGc`): the files of one object
-   * type and the rows of the models that have it, or every file of none of the types in
-   * `otherThan` (with the staged files and the journal rows).
+   * type and the rows of the models that have it (with `idPrefix`, only the keys
+   * `type/<idPrefix>…`), or every file of none of the types in `otherThan` (with the staged
+   * files and the journal rows).
    * @default the whole store
    */
   keySpace?: GcKeySpace;
 }
 
-/** A part of the key space by object type (the first segment of every key). */
-export type GcKeySpace = { objectType: string } | { otherThan: readonly string[] };
+/**
+ * A part of the key space `type/id/WxH.ext`: by object type (the first segment), and within
+ * one type by the leading characters of the decimal id: `idPrefix: '12'` is ids 12, 120–129,
+ * 1200…; `'1/'` is id 1 alone; `'-'` every negative id; `'0'` id 0.
+ */
+export type GcKeySpace =
+  { objectType: string; idPrefix?: string } | { otherThan: readonly string[] };
 
 /** One finding of `gc`, in the order the merge makes them (see `GcOptions.onFinding`). */
 export type GcFinding =
@@ -155,6 +162,12 @@ export async function gc(options: GcOptions): Promise<GcReport> {
       : !keySpace.otherThan.includes(objectType));
   const models = valid.models.filter((model) => inSpace(objectTypeOfModel(model)));
   const withJournal = keySpace === undefined || 'otherThan' in keySpace;
+  const idPrefix =
+    keySpace !== undefined && 'objectType' in keySpace ? keySpace.idPrefix : undefined;
+  const keyPrefix =
+    keySpace !== undefined && 'objectType' in keySpace
+      ? rangeKeyPrefix(keySpace.objectType, idPrefix)
+      : undefined;
   const sequelize = options.models instanceof Sequelize ? options.models : models[0]?.sequelize;
   // gc only reads rows, but next to a running app its reads may meet a commit: wait for it.
   for (const model of models) if (model.sequelize) ensureSqliteSetUp(model.sequelize);
@@ -177,7 +190,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   // source at its first step.
   const stagedTokens = new Set<string | undefined>();
   const files = peekable(
-    sortedFiles(store, tmpDir, keySpace, async (file) => {
+    sortedFiles(store, tmpDir, keyPrefix, async (file) => {
       if (!inSpace(file.key.objectType)) return false;
       report.files += 1;
       if (file.key.objectType.startsWith(STAGED_PREFIX) && !file.temporary) {
@@ -195,7 +208,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   try {
     await files.peek();
     const sorted = peekable(
-      sortedRows(models, pageSize, tmpDir, () => {
+      sortedRows(models, pageSize, tmpDir, idPrefix, () => {
         report.rows += 1;
       }),
     );
@@ -341,11 +354,19 @@ function validKeySpace(keySpace: GcKeySpace | undefined): GcKeySpace | undefined
     typeof keySpace === 'object' &&
     keySpace !== null &&
     ('objectType' in keySpace
-      ? typeof keySpace.objectType === 'string' && keySpace.objectType !== ''
+      ? typeof keySpace.objectType === 'string' &&
+        keySpace.objectType !== '' &&
+        !keySpace.objectType.includes('/') &&
+        (keySpace.idPrefix === undefined ||
+          (typeof keySpace.idPrefix === 'string' && ID_PREFIX.test(keySpace.idPrefix)))
       : Array.isArray(keySpace.otherThan) &&
         keySpace.otherThan.every((type) => typeof type === 'string'));
   if (!valid) {
-    throw new InvalidOptionError('keySpace', 'must be { objectType } or { otherThan: [types] }');
+    throw new InvalidOptionError(
+      'keySpace',
+      "must be { objectType, idPrefix? } (idPrefix: '-', '0', digits, or digits then '/') " +
+        'or { otherThan: [types] }',
+    );
   }
   return keySpace;
 }

@@ -143,6 +143,7 @@ export {
   ContextError,
   DatabaseBusyError,
   DeferredTransactionError,
+  GcRunningError,
   ImageAttachError,
   ImageNotFoundError,
   InvalidOptionError,

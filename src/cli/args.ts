@@ -128,7 +128,11 @@ export function parseMigrateArgs(argv: readonly string[]): CliArgs {
   };
 }
 
-function positiveInteger(name: string, value: string | undefined, max: number): number | undefined {
+export function positiveInteger(
+  name: string,
+  value: string | undefined,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < 1 || number > max) {

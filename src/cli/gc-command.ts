@@ -9,7 +9,8 @@ import { imageModelsOf } from '../migration/migrate.js';
 import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
-import { parseStrict, requireOptions, UsageError } from './args.js';
+import { parseStrict, positiveInteger, requireOptions, UsageError } from './args.js';
+import { runGcOnWorkers } from './gc-workers.js';
 import { describeDatabase, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import type { CliIO } from './migrate-command.js';
@@ -29,13 +30,23 @@ Options:
   --grace <duration>    how old an unowned file must be to be an orphan: 0, or a number with
                         ms, s, m, h or d (default: 1d). Longer than your longest transaction.
   --delete              remove the orphans found
+  --workers             run on the workers of \`sequelize-imageattach worker\` (PostgreSQL and
+                        pg-boss; --db is pg-boss's database too): one job per object type, or
+                        per range of ids past --range-size rows, and one for every other file
+                        (recoverStagedFiles first). Prints the ranges done, the workers alive
+                        and the counts as they come; Ctrl-C stops following, not the gc. One
+                        such gc of a store runs at a time.
+  --range-size <n>      rows of one object type past which --workers splits it by the leading
+                        digits of its ids (default: 100000)
   --json                print the report as JSON
   -h, --help            show this help
 
 It prints the store and the database it works on before it lists or removes anything.
 
 Exit status: 0 when every row has its file (and every orphan asked to go went), 1 when a row's
-file is missing or unknown or a delete failed, 2 for a usage or configuration error.`;
+file is missing or unknown or a delete failed (or, with --workers, another gc of the store
+runs), 2 for a usage or configuration error, 130 when interrupted (with --workers, the gc goes
+on in the workers).`;
 
 export interface GcArgs {
   store: string;
@@ -43,6 +54,8 @@ export interface GcArgs {
   db: string | undefined;
   gracePeriod: number;
   delete: boolean;
+  workers: boolean;
+  rangeSize: number | undefined;
   json: boolean;
   help: boolean;
 }
@@ -74,11 +87,16 @@ export function parseGcArgs(argv: readonly string[]): GcArgs {
     db: { type: 'string' },
     grace: { type: 'string' },
     delete: { type: 'boolean', default: false },
+    workers: { type: 'boolean', default: false },
+    'range-size': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (!values.help) {
     requireOptions(values, ['store', 'models']);
+    if (values['range-size'] !== undefined && !values.workers) {
+      throw new UsageError('--range-size is for --workers.');
+    }
   }
   return {
     store: values.store ?? '',
@@ -86,6 +104,8 @@ export function parseGcArgs(argv: readonly string[]): GcArgs {
     db: values.db,
     gracePeriod: values.grace === undefined ? 86_400_000 : parseDuration(values.grace),
     delete: values.delete,
+    workers: values.workers,
+    rangeSize: positiveInteger('--range-size', values['range-size'], 1_000_000_000),
     json: values.json,
     help: values.help,
   };
@@ -112,8 +132,9 @@ export async function runGcCommand(argv: readonly string[], io: CliIO): Promise<
     io.stderr.write(
       `${args.delete ? 'Removing orphans from' : 'Checking (nothing is removed)'} ` +
         `${describeStore(store)}, against the image rows of ${describeDatabase(sequelize)} ` +
-        `(read only).\n`,
+        `(read only)${args.workers ? ', on the workers' : ''}.\n`,
     );
+    if (args.workers) return await runGcOnWorkers(args, io, sequelize, store);
     const report = await gc({
       store,
       models: sequelize,

@@ -118,9 +118,10 @@ export interface AttachImageOptions<I extends AttachableImage = AttachableImage>
   formats?: readonly ThumbnailFormat[];
   /**
    * Make `thumbnails` later, off the request: the `imageJobs(...)` of
-   * `sequelize-imageattach/jobs`, which gets one job in the upload's transaction. Then
-   * `res.locals.image.thumbnails` lists them with `pending: true`, and the original's `image`
-   * and `url`, until a worker has made them.
+   * `sequelize-imageattach/jobs`, which gets one job in the upload's transaction (with
+   * `formats`, which the worker makes too). Then `res.locals.image.thumbnails` lists each size
+   * in each format with `pending: true`, and the original's `image` and `url`, until a worker
+   * has made them.
    * @default none (made in the request)
    */
   later?: ThumbnailScheduler;
@@ -245,7 +246,10 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       });
       let made: I[] = [];
       if (later !== undefined) {
-        const boxes = sizes.length > 0 ? await scheduleLater(set, sizes, transaction, later) : [];
+        const boxes =
+          sizes.length > 0
+            ? await scheduleLater(set, sizes, transaction, later, options.formats)
+            : [];
         return { image, made, boxes };
       }
       if (sizes.length > 0 && set.generateThumbnails) {

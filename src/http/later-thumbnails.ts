@@ -5,20 +5,28 @@
  */
 import type { Transaction } from 'sequelize';
 import { InvalidOptionError } from '../errors.js';
-import type { ThumbnailSize } from '../images/thumbnail.js';
+import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
 import type { ThumbnailScheduler } from '../models/thumbnail-scheduler.js';
 
 /** What a set needs to make thumbnails later (`SingleImageSet`, `ImageSubset`). */
 export interface LaterThumbnailSet {
   generateThumbnailsLater?(
     sizes: readonly ThumbnailSize[],
-    options: { transaction?: Transaction; jobs?: ThumbnailScheduler },
-  ): Promise<Array<{ width: number; height: number }>>;
+    options: {
+      transaction?: Transaction;
+      jobs?: ThumbnailScheduler;
+      formats?: readonly ThumbnailFormat[];
+    },
+  ): Promise<Array<{ width: number; height: number; mimetype?: string }>>;
 }
 
 /** A thumbnail still to be made, as `res.locals.image.thumbnails` lists it. */
 export interface PendingThumbnailFields {
-  /** `true` until a worker has made it; `image` and `url` are the original's meanwhile. */
+  /**
+   * `true` until a worker has made it; `image` and `url` are the original's meanwhile, while
+   * `width`, `height` and `mimetype` are the thumbnail's to come (one entry per size and
+   * format).
+   */
   pending?: true;
 }
 
@@ -38,26 +46,43 @@ export function checkLater(later: unknown): ThumbnailScheduler | undefined {
   return later as ThumbnailScheduler;
 }
 
-/** Sends the set's thumbnails as a job in `transaction`; resolves to their boxes. */
+/**
+ * Sends the set's thumbnails (each size also in `formats`) as a job in `transaction`; resolves
+ * to each size's box in each format.
+ */
 export async function scheduleLater(
   set: LaterThumbnailSet,
   sizes: readonly ThumbnailSize[],
   transaction: Transaction,
   jobs: ThumbnailScheduler,
-): Promise<Array<{ width: number; height: number }>> {
+  formats: readonly ThumbnailFormat[] | undefined,
+): Promise<Array<{ width: number; height: number; mimetype?: string }>> {
   if (typeof set.generateThumbnailsLater !== 'function') {
     throw new InvalidOptionError(
       'later',
       'the image set `to` returned has no generateThumbnailsLater',
     );
   }
-  return await set.generateThumbnailsLater(sizes, { transaction, jobs });
+  return await set.generateThumbnailsLater(sizes, {
+    transaction,
+    jobs,
+    ...(formats === undefined ? {} : { formats }),
+  });
 }
 
-/** The original's description, resized to each box and marked pending. */
-export function pendingThumbnails<F extends { width: number; height: number }>(
+/**
+ * The original's description, resized to each box (in the box's format, when it has one) and
+ * marked pending.
+ */
+export function pendingThumbnails<F extends { width: number; height: number; mimetype: string }>(
   original: F,
-  boxes: ReadonlyArray<{ width: number; height: number }>,
+  boxes: ReadonlyArray<{ width: number; height: number; mimetype?: string }>,
 ): Array<F & { pending: true }> {
-  return boxes.map((box) => ({ ...original, width: box.width, height: box.height, pending: true }));
+  return boxes.map((box) => ({
+    ...original,
+    width: box.width,
+    height: box.height,
+    mimetype: box.mimetype ?? original.mimetype,
+    pending: true,
+  }));
 }

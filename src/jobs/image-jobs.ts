@@ -11,7 +11,7 @@
  */
 import type { Sequelize, Transaction } from 'sequelize';
 import { InvalidOptionError } from '../errors.js';
-import type { ThumbnailSize } from '../images/thumbnail.js';
+import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
 import {
   registerScheduler,
   unregisterScheduler,
@@ -219,8 +219,11 @@ export class ImageJobs implements ThumbnailScheduler {
     address: ImageSetAddress,
     sizes: readonly ThumbnailSize[],
     transaction: Transaction,
+    formats: readonly ThumbnailFormat[] = [],
   ): Promise<void> {
-    return this.send('thumbnails', { set: address, sizes: [...sizes] }, { transaction });
+    // Without formats, the job's data stays what workers of earlier versions read.
+    const data = formats.length === 0 ? {} : { formats: [...formats] };
+    return this.send('thumbnails', { set: address, sizes: [...sizes], ...data }, { transaction });
   }
 
   /**

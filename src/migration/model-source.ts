@@ -10,17 +10,23 @@ import type { ImageSource } from './types.js';
 /** A Sequelize model whose instances are images. */
 export type ImageModelStatic<I extends ImageLike & Model = ImageLike & Model> = ModelStatic<I>;
 
-/** The rows of `model` (every row, ignoring scopes), `pageSize` per query. */
+/**
+ * The rows of `model` (every row, ignoring scopes; with `where`, those it matches), `pageSize`
+ * per query.
+ */
 export function modelImageSource<I extends ImageLike & Model>(
   model: ModelStatic<I>,
   pageSize: number,
+  where: WhereOptions<I> = {},
 ): ImageSource<I> {
   const unscoped = model.unscoped();
   const keys = model.primaryKeyAttributes;
   return {
-    count: () => unscoped.count(),
+    count: () => unscoped.count({ where }),
     images: () =>
-      keys.length > 0 ? byKey(unscoped, keys, pageSize) : byOffset(unscoped, pageSize),
+      keys.length > 0
+        ? byKey(unscoped, keys, pageSize, where)
+        : byOffset(unscoped, pageSize, where),
   };
 }
 
@@ -44,11 +50,12 @@ async function* byKey<I extends ImageLike & Model>(
   model: ModelStatic<I>,
   keys: readonly string[],
   pageSize: number,
+  where: WhereOptions<I>,
 ): AsyncGenerator<I> {
   let after: unknown[] | undefined;
   for (;;) {
     const rows = await model.findAll({
-      where: after === undefined ? {} : afterKey(keys, after),
+      where: after === undefined ? where : { [Op.and]: [where, afterKey<I>(keys, after)] },
       order: keys.map((key) => [key, 'ASC']),
       limit: pageSize,
     });
@@ -63,9 +70,11 @@ async function* byKey<I extends ImageLike & Model>(
 async function* byOffset<I extends ImageLike & Model>(
   model: ModelStatic<I>,
   pageSize: number,
+  where: WhereOptions<I>,
 ): AsyncGenerator<I> {
   for (let offset = 0; ; offset += pageSize) {
     const rows = await model.findAll({
+      where,
       // Without a key, ordering by every column is the only stable order there is.
       order: Object.keys(model.getAttributes()).map((name) => [name, 'ASC']),
       offset,

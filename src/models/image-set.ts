@@ -161,6 +161,12 @@ export interface FindThumbnailOptions extends ImageSetOptions {
 export interface GenerateThumbnailsLaterOptions {
   /** @default Sequelize's CLS transaction, else a transaction of the call's own */
   transaction?: Transaction | null;
+  /**
+   * More formats each size is also made in, as `generateThumbnails` takes them (checked now:
+   * the model needs `imageAttributes({ mimetypeInKey: true })` for more than one).
+   * @default [] (each size in the original's thumbnail format only)
+   */
+  formats?: readonly ThumbnailFormat[];
   /** @default the `imageJobs(...)` made for the set's Sequelize */
   jobs?: ThumbnailScheduler;
 }
@@ -581,18 +587,20 @@ export abstract class BaseImageSet<I extends Image> {
   /**
    * Thumbnails made later, by a worker of `imageJobs(...)`: records one job for the set in the
    * same transaction (a rollback drops it, a commit shows it with the rows), and resolves to
-   * the boxes the thumbnails will have. The worker makes them as `generateThumbnails` does, so
-   * sizes already there are kept; when the set is gone by then, it writes nothing.
+   * the thumbnails to come: each size's box in each format (the thumbnail format first). The
+   * worker makes them as `generateThumbnails` does, so sizes (and formats) already there are
+   * kept; when the set is gone by then, it writes nothing.
    * @throws {NoOriginalImageError} when there is no original.
    * @throws {JobsNotConfiguredError} when no `imageJobs` serves the set's Sequelize.
    */
   async generateThumbnailsLater(
     sizes: readonly ThumbnailSize[],
     options: GenerateThumbnailsLaterOptions = {},
-  ): Promise<Array<{ width: number; height: number }>> {
+  ): Promise<Array<{ width: number; height: number; mimetype: string }>> {
     const list: unknown = sizes;
     if (!Array.isArray(list)) throw new TypeError('sizes must be an array');
     for (const size of list) validateThumbnailSize(size);
+    validateFormats(options.formats);
     const jobs = options.jobs ?? schedulerOf(this.sequelize);
     if (jobs === undefined) {
       throw new JobsNotConfiguredError(
@@ -605,8 +613,15 @@ export abstract class BaseImageSet<I extends Image> {
         transaction,
       });
       if (original === null) throw new NoOriginalImageError();
-      if (sizes.length > 0) await jobs.scheduleThumbnails(this.address(), sizes, transaction);
-      return sizes.map((size) => thumbnailDimensions(original, size));
+      // Refused here, with the request, rather than by the worker after every retry.
+      const mimetypes = thumbnailMimetypes(this.model, original.mimetype, options);
+      if (sizes.length > 0) {
+        await jobs.scheduleThumbnails(this.address(), sizes, transaction, options.formats);
+      }
+      return sizes.flatMap((size) => {
+        const box = thumbnailDimensions(original, size);
+        return mimetypes.map((mimetype) => ({ ...box, mimetype }));
+      });
     });
   }
 

@@ -404,6 +404,19 @@ interface LocatedUrl {
 const defaultObjectId = Object.getOwnPropertyDescriptor(Image.prototype, 'objectId')?.get;
 
 /**
+ * The integer attribute whose value is the object id of every row (the default `objectId` of
+ * a single integer key), or `undefined` when the id is computed (a UUID, `objectIdOf`, an
+ * overridden getter): only then can SQL select rows by their object id.
+ */
+export function integerObjectIdAttribute(model: ModelStatic<Image>): string | undefined {
+  const name = defaultObjectIdAttribute(model);
+  if (name === undefined) return undefined;
+  const type = (model.getAttributes() as Record<string, { type?: unknown } | undefined>)[name]
+    ?.type;
+  return isIntegerType(type) ? name : undefined;
+}
+
+/**
  * The attribute the default `objectId` reads, or `undefined` when the model overrides
  * `objectId` or has no single identity attribute.
  */

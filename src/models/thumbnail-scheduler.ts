@@ -3,7 +3,7 @@
  * (in `sequelize-imageattach/jobs`), found here so that the core never loads pg-boss.
  */
 import type { Sequelize, Transaction } from 'sequelize';
-import type { ThumbnailSize } from '../images/thumbnail.js';
+import type { ThumbnailFormat, ThumbnailSize } from '../images/thumbnail.js';
 
 /**
  * Where an image set lives, in JSON: enough for a worker in another process to find it again
@@ -21,13 +21,15 @@ export interface ImageSetAddress {
 /** Takes thumbnail work to do after the transaction commits (`imageJobs` implements it). */
 export interface ThumbnailScheduler {
   /**
-   * Records, inside `transaction`, that the set's thumbnails of `sizes` are to be made: the
-   * work becomes visible when the transaction commits and is dropped when it rolls back.
+   * Records, inside `transaction`, that the set's thumbnails of `sizes` (each also in
+   * `formats`, as `generateThumbnails` takes them) are to be made: the work becomes visible
+   * when the transaction commits and is dropped when it rolls back.
    */
   scheduleThumbnails(
     address: ImageSetAddress,
     sizes: readonly ThumbnailSize[],
     transaction: Transaction,
+    formats?: readonly ThumbnailFormat[],
   ): Promise<void>;
 }
 

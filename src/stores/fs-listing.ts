@@ -9,7 +9,8 @@ import { join, resolve, sep } from 'node:path';
 import { StoreError } from '../errors.js';
 import { MIMETYPE_OF_EXTENSION } from '../images/formats.js';
 import { fileSystemSegments, validateImageKey, type ImageKey } from './keys.js';
-import type { ListedFile } from './store.js';
+import { orderKeyOf } from './key-order.js';
+import type { ListedFile, ListFilesOptions } from './store.js';
 
 /** `id.WxH.ext`: the name of a stored file. */
 const FILE_NAME = /^(-?\d+)\.(\d+)x(\d+)(\.[a-z0-9]+)$/;
@@ -45,19 +46,23 @@ export function parseFileSystemName(segments: readonly string[]): ImageKey | und
 
 /**
  * Every file of the layout under `root`, temporary files included; symlinks are not followed.
- * With `objectTypePrefix`, only the top-level folders whose name starts with it are walked.
+ * With `objectTypePrefix` or `keyPrefix`, folders that cannot hold a needed file are skipped
+ * (see `folderMayHold`) and files outside `keyPrefix` are dropped before they are looked at.
  */
 export async function* listFileSystemStore(
   root: string,
-  objectTypePrefix = '',
+  options: ListFilesOptions = {},
 ): AsyncGenerator<ListedFile> {
-  for await (const [segments, path] of walk(root, [], 4, objectTypePrefix)) {
+  const { keyPrefix } = options;
+  const mayHold = (segments: readonly string[]) => folderMayHold(segments, options);
+  for await (const [segments, path] of walk(root, [], 4, mayHold)) {
     const name = segments[3] as string;
     const temp = TEMP_NAME.exec(name);
     const key = parseFileSystemName(
       temp === null ? segments : [...segments.slice(0, 3), temp[1] as string],
     );
     if (key === undefined) continue;
+    if (keyPrefix !== undefined && !orderKeyOf(key).startsWith(keyPrefix)) continue;
     let stats;
     try {
       stats = await lstat(path);
@@ -74,6 +79,30 @@ export async function* listFileSystemStore(
       temporary: temp !== null,
     };
   }
+}
+
+/**
+ * Whether the folder `type/` or `type/(id mod 1000)/(id div 1000)/` may hold a file the options
+ * ask for. The type folder is matched against both prefixes. An id prefix cannot choose the
+ * `id mod 1000` folder (it holds ids of every leading digit), but it chooses the `id div 1000`
+ * one: that is the id without its last three digits (0 below 1000, negative for a negative
+ * id), so it and the prefix must start alike.
+ */
+function folderMayHold(segments: readonly string[], options: ListFilesOptions): boolean {
+  const { objectTypePrefix = '', keyPrefix } = options;
+  const [type, , div] = segments as [string, string?, string?];
+  if (segments.length === 1) {
+    if (!type.startsWith(objectTypePrefix)) return false;
+    if (keyPrefix === undefined) return true;
+    const slash = keyPrefix.indexOf('/');
+    return slash === -1 ? type.startsWith(keyPrefix) : type === keyPrefix.slice(0, slash);
+  }
+  if (segments.length !== 3 || div === undefined || keyPrefix === undefined) return true;
+  const idDigits = /^[^/]*\/(-?\d*)/.exec(keyPrefix)?.[1] ?? '';
+  if (idDigits === '') return true;
+  if (idDigits.startsWith('-')) return div.startsWith('-');
+  if (div.startsWith('-')) return false;
+  return div === '0' || div.startsWith(idDigits) || idDigits.startsWith(div);
 }
 
 /** Removes a listed file by its name; refuses a name that leaves `root`. */
@@ -98,7 +127,7 @@ async function* walk(
   dir: string,
   segments: readonly string[],
   depth: number,
-  objectTypePrefix = '',
+  mayHold: (segments: readonly string[]) => boolean,
 ): AsyncGenerator<[string[], string]> {
   let entries: AsyncIterable<Dirent>;
   try {
@@ -113,11 +142,10 @@ async function* walk(
     for await (const entry of entries) {
       const path = join(dir, entry.name);
       const next = [...segments, entry.name];
-      if (next.length === 1 && !entry.name.startsWith(objectTypePrefix)) continue;
       if (next.length === depth) {
         if (entry.isFile()) yield [next, path];
-      } else if (entry.isDirectory()) {
-        yield* walk(path, next, depth);
+      } else if (entry.isDirectory() && mayHold(next)) {
+        yield* walk(path, next, depth, mayHold);
       }
     }
   } catch (error) {

@@ -193,7 +193,7 @@ export abstract class BaseFileSystemStore extends Store {
 
   /** Walks the folder's layout; temporary files of interrupted writes are `temporary`. */
   override listFiles(options: ListFilesOptions = {}): AsyncIterable<ListedFile> {
-    return listFileSystemStore(this.path, options.objectTypePrefix);
+    return listFileSystemStore(this.path, options);
   }
 
   override deleteListedFile(file: ListedFile): Promise<void> {

@@ -44,7 +44,8 @@ export async function* listS3Store(
   options: ListFilesOptions = {},
 ): AsyncGenerator<ListedFile> {
   const base = prefix === '' ? '' : `${prefix}/`;
-  const listed = base + (options.objectTypePrefix ?? '');
+  // The longer hint: a key prefix names its type whole, where the type prefix may be a part.
+  const listed = base + (options.keyPrefix ?? options.objectTypePrefix ?? '');
   // ListObjects (v1) pages by key: every S3-compatible server has it, where some cannot make
   // v2's continuation tokens (s3rver needs DES, which OpenSSL 3 lacks).
   let marker: string | undefined;

@@ -54,10 +54,18 @@ export interface CopyFileOptions {
   readonly ifMatch?: string;
 }
 
-/** What `listFiles` takes. */
+/**
+ * What `listFiles` takes: hints of which files are needed, which a store may use to list less
+ * (a store may ignore them; callers filter what they get).
+ */
 export interface ListFilesOptions {
   /** Only files whose object type starts with this are needed. */
   readonly objectTypePrefix?: string;
+  /**
+   * Only files whose key, written `type/id/WxH.ext` (the S3 layout without its prefix),
+   * starts with this are needed, e.g. `'user/12'` for the users whose id starts with 12.
+   */
+  readonly keyPrefix?: string;
 }
 
 /**
@@ -170,8 +178,8 @@ export abstract class Store {
    * Optional: every file the store holds, in no particular order, including the temporary
    * files of interrupted writes (`temporary: true`). Files that are not in the store's layout
    * are left out. `gc` needs it; a failure rejects the iteration with `StoreError`.
-   * `options.objectTypePrefix` lets a store skip files whose object type does not start with
-   * it; a store may ignore it (callers filter), so it only saves work.
+   * `options.objectTypePrefix` and `options.keyPrefix` let a store skip files that are not
+   * needed; a store may ignore them (callers filter), so they only save work.
    */
   listFiles?(options?: ListFilesOptions): AsyncIterable<ListedFile>;
 

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { assertFileInput, Store } from '../stores/store.js';
 import type { FileInput, ListedFile, ListFilesOptions, StoredFileStat } from '../stores/store.js';
 import { extensionFor, validateImageKey, type ImageKey } from '../stores/keys.js';
+import { orderKeyOf } from '../stores/key-order.js';
 import { ImageNotFoundError } from '../errors.js';
 
 export interface MemoryStoreOptions {
@@ -127,6 +128,9 @@ export class MemoryStore extends Store {
     const prefix = options.objectTypePrefix ?? '';
     for (const [fileName, file] of [...this.#files]) {
       if (!file.key.objectType.startsWith(prefix)) continue;
+      if (options.keyPrefix !== undefined && !orderKeyOf(file.key).startsWith(options.keyPrefix)) {
+        continue;
+      }
       yield {
         key: file.key,
         name: fileName,

@@ -349,6 +349,24 @@ function listTests(get: () => Store): void {
     }
   });
 
+  it('listFiles with keyPrefix lists every file whose key starts with it', async () => {
+    const store = get();
+    const type = uniqueType();
+    const ids = [0, 1, 2, 12, 21, 123, 1000, 1234, 12_345, 120_000, -12];
+    for (const id of ids) await store.putFile(Buffer.from('x'), type, id, 1, 1, 'image/png', false);
+    for (const idPrefix of ['1', '12', '1/', '2', '0', '-']) {
+      const keyPrefix = `${type}/${idPrefix}`;
+      const found: string[] = [];
+      // A store may list more than the prefix asks for (callers filter), never less.
+      for await (const file of store.listFiles!({ objectTypePrefix: type, keyPrefix })) {
+        const key = `${file.key.objectType}/${file.key.objectId}/`;
+        if (key.startsWith(keyPrefix) && !file.temporary) found.push(String(file.key.objectId));
+      }
+      const expected = ids.filter((id) => `${id}/`.startsWith(idPrefix)).map(String);
+      expect(found.sort(), keyPrefix).toEqual(expected.sort());
+    }
+  });
+
   it('listFiles no longer lists a deleted file', async () => {
     const store = get();
     const type = uniqueType();

@@ -83,8 +83,8 @@ describe.runIf(postgres.length > 0)('imageJobs on pg-boss', () => {
       return result;
     });
     expect(boxes).toEqual([
-      { width: 100, height: 158 },
-      { width: 50, height: 79 },
+      { width: 100, height: 158, mimetype: 'image/jpeg' },
+      { width: 50, height: 79, mimetype: 'image/jpeg' },
     ]);
     expect(await queued()).toBe(1);
     await drain();

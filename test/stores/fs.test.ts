@@ -18,6 +18,28 @@ testStore(
     };
   },
   (get) => {
+    it('lists with keyPrefix exactly the files of that key range', async () => {
+      const store = get().store as FileSystemStore;
+      const ids = [0, 1, 12, 123, 1234, 12_345, 1_234_567, 2_012, -12, -1_234];
+      for (const id of ids)
+        await store.putFile(Buffer.from('x'), 'ranged', id, 1, 1, 'image/png', false);
+      await store.putFile(Buffer.from('x'), 'ranged-not', 1, 1, 1, 'image/png', false);
+      for (const [idPrefix, expected] of [
+        ['1', [1, 12, 123, 1234, 12_345, 1_234_567]],
+        ['12', [12, 123, 1234, 12_345, 1_234_567]],
+        ['1/', [1]],
+        ['2', [2_012]],
+        ['-', [-12, -1_234]],
+        ['0', [0]],
+      ] as const) {
+        const listed: string[] = [];
+        for await (const file of store.listFiles({ keyPrefix: `ranged/${idPrefix}` })) {
+          listed.push(`${file.key.objectType}/${file.key.objectId}`);
+        }
+        expect(listed.sort(), idPrefix).toEqual(expected.map((id) => `ranged/${id}`).sort());
+      }
+    });
+
     it('lays files out as type/(id mod 1000)/(id div 1000)/id.WxH.ext, as the original does', async () => {
       const store = get().store as FileSystemStore;
       const cases: Array<[bigint | number, string]> = [

@@ -34,6 +34,27 @@ testStore(
   'S3Store',
   () => fixture(),
   (get) => {
+    it('lists with keyPrefix exactly the objects of that key range', async () => {
+      const store = get().store as S3Store;
+      const type = uniqueType();
+      const ids = [0, 1, 12, 123, 1234, 2_012, -12];
+      for (const id of ids)
+        await store.putFile(Buffer.from('x'), type, id, 1, 1, 'image/png', false);
+      for (const [idPrefix, expected] of [
+        ['1', [1, 12, 123, 1234]],
+        ['12', [12, 123, 1234]],
+        ['1/', [1]],
+        ['-', [-12]],
+        ['0', [0]],
+      ] as const) {
+        const listed: string[] = [];
+        for await (const file of store.listFiles({ keyPrefix: `${type}/${idPrefix}` })) {
+          listed.push(String(file.key.objectId));
+        }
+        expect(listed.sort(), idPrefix).toEqual(expected.map(String).sort());
+      }
+    });
+
     it('keys objects as type/id/WxH.ext and gives their path-style URL on the endpoint', async () => {
       const store = get().store as S3Store;
       const { name, client } = bucketOf(store);

@@ -80,6 +80,7 @@ describe('testStore catches broken stores', () => {
 
   const LIST_TESTS = [
     'listFiles lists every stored file with its key, size and time',
+    'listFiles with keyPrefix lists every file whose key starts with it',
     'listFiles no longer lists a deleted file',
     'deleteListedFile removes a listed file, and removing it again is no error',
   ];

@@ -7,7 +7,15 @@
  * gives the range of a killed worker to another after its `expireInSeconds`).
  */
 import { randomBytes } from 'node:crypto';
-import { col, fn, literal, Op, UniqueConstraintError, type ModelStatic, type Sequelize } from 'sequelize';
+import {
+  col,
+  fn,
+  literal,
+  Op,
+  UniqueConstraintError,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize';
 import { InvalidOptionError, MigrationRunningError } from '../errors.js';
 import type { ImageJobs } from '../jobs/image-jobs.js';
 import type { Image } from '../models/image.js';

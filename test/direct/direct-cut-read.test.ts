@@ -1,0 +1,120 @@
+/**
+ * S3 failing while the incoming object is read (the connection cut half-way through the body):
+ * completing answers 503 `E_STORE_UNAVAILABLE`, not a 4xx blaming the upload; nothing is
+ * stored, the token is not spent and the object stays, so the same completion succeeds once
+ * S3 answers whole again.
+ */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { INCOMING_FOLDER } from '../../src/s3.js';
+import { databaseKinds, type TestDatabase } from '../support/database.js';
+import { s3StoreOptions } from '../support/s3.js';
+import {
+  complete,
+  directFixture,
+  incomingKeys,
+  postToS3,
+  storedKeys,
+  ticketFor,
+  type DirectFixture,
+} from './direct-fixture.js';
+
+/**
+ * An HTTP proxy in front of the S3 server that, while `cutting`, sends half of the body of
+ * every GET of an incoming object and then drops the connection.
+ */
+function cuttingProxy(
+  upstream: string,
+): Promise<{ server: Server; url: string; cut: { on: boolean } }> {
+  const target = new URL(upstream);
+  const cut = { on: false };
+  const server = createServer((req, res) => {
+    const forward = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const incoming = req.method === 'GET' && (req.url ?? '').includes(`/${INCOMING_FOLDER}/`);
+        const length = Number(answer.headers['content-length'] ?? 0);
+        if (!(cut.on && incoming && length > 1)) {
+          answer.pipe(res);
+          return;
+        }
+        let sent = 0;
+        answer.on('data', (chunk: Buffer) => {
+          const room = Math.floor(length / 2) - sent;
+          if (room > 0) res.write(chunk.subarray(0, room));
+          sent += chunk.length;
+          if (sent >= length / 2) {
+            answer.destroy();
+            res.socket?.destroy();
+          }
+        });
+      },
+    );
+    forward.on('error', () => res.socket?.destroy());
+    req.pipe(forward);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        server,
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        cut,
+      }),
+    ),
+  );
+}
+
+let db: TestDatabase;
+let fixture: DirectFixture;
+let proxy: Awaited<ReturnType<typeof cuttingProxy>>;
+
+beforeAll(async () => {
+  proxy = await cuttingProxy(s3StoreOptions('unused').endpoint!);
+  db = await databaseKinds()[0]!.open();
+  fixture = await directFixture(db, {}, { endpoint: proxy.url, maxAttempts: 1 });
+  await fixture.models.User.create({ id: 1 });
+});
+afterAll(async () => {
+  await fixture?.close();
+  await db?.close();
+  await new Promise<void>((resolve) => proxy?.server.close(() => resolve()));
+});
+
+it('answers 503 when S3 cuts the read, stores nothing, and completes once S3 is whole', async () => {
+  const bytes = await sharp({
+    create: {
+      width: 300,
+      height: 200,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
+  })
+    .jpeg()
+    .toBuffer();
+  const { ticket } = await ticketFor(fixture, 1);
+  expect((await postToS3(ticket, bytes)).ok).toBe(true);
+
+  proxy.cut.on = true;
+  const cut = await complete(fixture, 1, ticket.token);
+  expect(cut.status).toBe(503);
+  expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
+  expect(await fixture.models.UserPicture.count()).toBe(0);
+  expect(await storedKeys(fixture)).toEqual([]);
+  expect(await incomingKeys(fixture)).toHaveLength(1);
+
+  proxy.cut.on = false;
+  const done = await complete(fixture, 1, ticket.token);
+  expect(done.status).toBe(200);
+  expect(await fixture.models.UserPicture.count()).toBe(2);
+  expect(await incomingKeys(fixture)).toEqual([]);
+});

@@ -56,6 +56,19 @@ export interface S3StoreOptions {
    */
   maxAttempts?: number;
   /**
+   * Milliseconds a connection to S3 may take to open before the attempt fails (and is retried
+   * up to `maxAttempts`), in clients the store builds.
+   * @default 10000
+   */
+  connectionTimeout?: number;
+  /**
+   * Milliseconds a connection may go without sending or receiving a byte before the request
+   * fails, a body being read included: a stalled S3 becomes an error instead of a request
+   * that never ends. In clients the store builds.
+   * @default 60000
+   */
+  socketTimeout?: number;
+  /**
    * Bytes per multipart part; at most `partSize * queueSize` bytes are buffered per upload.
    * @default 5242880 (5 MiB, the S3 minimum)
    */
@@ -76,6 +89,8 @@ export interface SignedUrlOptions {
 }
 
 export const DEFAULT_MAX_AGE = 31_536_000;
+export const DEFAULT_CONNECTION_TIMEOUT = 10_000;
+export const DEFAULT_SOCKET_TIMEOUT = 60_000;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** Checks every option, failing with an `InvalidOptionError` that names it. */
@@ -120,6 +135,14 @@ export function validateOptions(options: S3StoreOptions): S3StoreOptions {
   }
   checkInteger(o, 'maxAge', 0, Number.MAX_SAFE_INTEGER);
   checkInteger(o, 'maxAttempts', 1, 100);
+  checkInteger(o, 'connectionTimeout', 1, 3_600_000);
+  checkInteger(o, 'socketTimeout', 1, 3_600_000);
+  if (o.client !== undefined && (o.connectionTimeout ?? o.socketTimeout) !== undefined) {
+    throw new InvalidOptionError(
+      o.connectionTimeout === undefined ? 'socketTimeout' : 'connectionTimeout',
+      'cannot be given with a ready client: set it on the client',
+    );
+  }
   checkInteger(o, 'partSize', MIN_PART_SIZE, 5 * 1024 ** 3);
   checkInteger(o, 'queueSize', 1, 64);
   return o;
@@ -127,7 +150,7 @@ export function validateOptions(options: S3StoreOptions): S3StoreOptions {
 
 function checkInteger(
   o: S3StoreOptions,
-  name: 'maxAge' | 'maxAttempts' | 'partSize' | 'queueSize',
+  name: 'maxAge' | 'maxAttempts' | 'connectionTimeout' | 'socketTimeout' | 'partSize' | 'queueSize',
   min: number,
   max: number,
 ): void {

@@ -9,7 +9,9 @@ import type { ObjectCannedACL, S3Client, S3ClientConfig, StorageClass } from '@a
 import { StoreError } from '../errors.js';
 import { objectStorageKey, validateImageKey } from './keys.js';
 import {
+  DEFAULT_CONNECTION_TIMEOUT,
   DEFAULT_MAX_AGE,
+  DEFAULT_SOCKET_TIMEOUT,
   MIN_PART_SIZE,
   validateOptions,
   type S3StoreOptions,
@@ -81,6 +83,12 @@ export class S3Store extends Store {
             forcePathStyle: o.forcePathStyle,
             credentials: o.credentials,
             maxAttempts: o.maxAttempts ?? 5,
+            // Without them a stalled S3 would hold a request (and an upload's transaction)
+            // forever: the SDK sets no timeout by default.
+            requestHandler: {
+              connectionTimeout: o.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT,
+              socketTimeout: o.socketTimeout ?? DEFAULT_SOCKET_TIMEOUT,
+            },
             // The SDK's default (WHEN_SUPPORTED) sends stream bodies aws-chunked with a trailing
             // checksum. S3-compatible servers that do not speak it either refuse the upload
             // (Ceph RGW: 411) or store the chunk framing as the object's bytes (s3rver). Upload

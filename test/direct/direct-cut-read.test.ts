@@ -1,8 +1,9 @@
 /**
- * S3 failing while the incoming object is read (the connection cut half-way through the body):
- * completing answers 503 `E_STORE_UNAVAILABLE`, not a 4xx blaming the upload; nothing is
- * stored, the token is not spent and the object stays, so the same completion succeeds once
- * S3 answers whole again.
+ * S3 failing while the incoming object is read (the connection cut half-way through the body,
+ * or stalled there past the store's `socketTimeout`): completing answers 503
+ * `E_STORE_UNAVAILABLE`, not a 4xx blaming the upload and not a request that never ends;
+ * nothing is stored, the token is not spent and the object stays, so the same completion
+ * succeeds once S3 answers whole again.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,14 +23,14 @@ import {
 } from './direct-fixture.js';
 
 /**
- * An HTTP proxy in front of the S3 server that, while `cutting`, sends half of the body of
- * every GET of an incoming object and then drops the connection.
+ * An HTTP proxy in front of the S3 server that sends half of the body of every GET of an
+ * incoming object and then drops the connection (`reset`) or sends nothing more (`stall`).
  */
 function cuttingProxy(
   upstream: string,
-): Promise<{ server: Server; url: string; cut: { on: boolean } }> {
+): Promise<{ server: Server; url: string; cut: { mode: 'whole' | 'reset' | 'stall' } }> {
   const target = new URL(upstream);
-  const cut = { on: false };
+  const cut: { mode: 'whole' | 'reset' | 'stall' } = { mode: 'whole' };
   const server = createServer((req, res) => {
     const forward = httpRequest(
       {
@@ -43,7 +44,7 @@ function cuttingProxy(
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         const incoming = req.method === 'GET' && (req.url ?? '').includes(`/${INCOMING_FOLDER}/`);
         const length = Number(answer.headers['content-length'] ?? 0);
-        if (!(cut.on && incoming && length > 1)) {
+        if (cut.mode === 'whole' || !incoming || length < 2) {
           answer.pipe(res);
           return;
         }
@@ -54,7 +55,7 @@ function cuttingProxy(
           sent += chunk.length;
           if (sent >= length / 2) {
             answer.destroy();
-            res.socket?.destroy();
+            if (cut.mode === 'reset') res.socket?.destroy();
           }
         });
       },
@@ -80,8 +81,12 @@ let proxy: Awaited<ReturnType<typeof cuttingProxy>>;
 beforeAll(async () => {
   proxy = await cuttingProxy(s3StoreOptions('unused').endpoint!);
   db = await databaseKinds()[0]!.open();
-  fixture = await directFixture(db, {}, { endpoint: proxy.url, maxAttempts: 1 });
-  await fixture.models.User.create({ id: 1 });
+  fixture = await directFixture(
+    db,
+    {},
+    { endpoint: proxy.url, maxAttempts: 1, socketTimeout: 1500 },
+  );
+  await fixture.models.User.bulkCreate([{ id: 1 }, { id: 2 }]);
 });
 afterAll(async () => {
   await fixture?.close();
@@ -89,32 +94,38 @@ afterAll(async () => {
   await new Promise<void>((resolve) => proxy?.server.close(() => resolve()));
 });
 
-it('answers 503 when S3 cuts the read, stores nothing, and completes once S3 is whole', async () => {
-  const bytes = await sharp({
-    create: {
-      width: 300,
-      height: 200,
-      channels: 3,
-      background: '#808080',
-      noise: { type: 'gaussian', mean: 128, sigma: 60 },
-    },
-  })
-    .jpeg()
-    .toBuffer();
-  const { ticket } = await ticketFor(fixture, 1);
-  expect((await postToS3(ticket, bytes)).ok).toBe(true);
+it.each([
+  ['reset', 1],
+  ['stall', 2],
+] as const)(
+  'answers 503 when S3 %s the read, stores nothing, and completes once S3 is whole',
+  async (mode, user) => {
+    const bytes = await sharp({
+      create: {
+        width: 300,
+        height: 200,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
+    })
+      .jpeg()
+      .toBuffer();
+    const { ticket } = await ticketFor(fixture, user);
+    expect((await postToS3(ticket, bytes)).ok).toBe(true);
 
-  proxy.cut.on = true;
-  const cut = await complete(fixture, 1, ticket.token);
-  expect(cut.status).toBe(503);
-  expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
-  expect(await fixture.models.UserPicture.count()).toBe(0);
-  expect(await storedKeys(fixture)).toEqual([]);
-  expect(await incomingKeys(fixture)).toHaveLength(1);
+    proxy.cut.mode = mode;
+    const cut = await complete(fixture, user, ticket.token);
+    proxy.cut.mode = 'whole';
+    expect(cut.status).toBe(503);
+    expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
+    expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(0);
+    expect((await storedKeys(fixture)).filter((key) => key.includes(`/${user}/`))).toEqual([]);
+    expect(await incomingKeys(fixture)).toHaveLength(1);
 
-  proxy.cut.on = false;
-  const done = await complete(fixture, 1, ticket.token);
-  expect(done.status).toBe(200);
-  expect(await fixture.models.UserPicture.count()).toBe(2);
-  expect(await incomingKeys(fixture)).toEqual([]);
-});
+    const done = await complete(fixture, user, ticket.token);
+    expect(done.status).toBe(200);
+    expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(2);
+    expect(await incomingKeys(fixture)).toEqual([]);
+  },
+);

@@ -31,6 +31,9 @@ describe('S3Store options', () => {
     ['maxAge', { bucket: 'b-1', maxAge: -1 }],
     ['maxAge', { bucket: 'b-1', maxAge: 1.5 }],
     ['maxAttempts', { bucket: 'b-1', maxAttempts: 0 }],
+    ['connectionTimeout', { bucket: 'b-1', connectionTimeout: 0 }],
+    ['socketTimeout', { bucket: 'b-1', socketTimeout: 1.5 }],
+    ['socketTimeout', { bucket: 'b-1', client: new S3Client({}), socketTimeout: 1000 }],
     ['partSize', { bucket: 'b-1', partSize: 1024 }],
     ['queueSize', { bucket: 'b-1', queueSize: 0 }],
   ])('names %s when it is invalid (%j)', (option, options) => {

@@ -73,8 +73,9 @@ async function writeRun<T>(
   return path;
 }
 
+/** Rejects if the stream fails first (`once` listens for 'error' while it waits, then stops). */
 function drained(out: WriteStream): Promise<unknown> {
-  return Promise.race([once(out, 'drain'), once(out, 'error')]);
+  return once(out, 'drain');
 }
 
 /** The runs' items in order: a binary heap holds the head of each run. */

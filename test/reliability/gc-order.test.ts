@@ -88,6 +88,37 @@ describe('externalSort', () => {
     }
   });
 
+  test('waits for a full run file to drain without piling up listeners on it', async () => {
+    const dir = await makeTempDir('external-sort');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      // Lines of about 1 KiB: one run fills the write stream's buffer many times over.
+      const items = Array.from({ length: 2000 }, (_, i) => `${i}`.padStart(1000, '0'));
+      let count = 0;
+      for await (const item of externalSort(items, {
+        compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+        encode: (item) => item,
+        decode: (data) => data as string,
+        runSize: 2000,
+        tmpDir: dir.path,
+      })) {
+        expect(item).toBe(items[count]);
+        count += 1;
+      }
+      expect(count).toBe(items.length);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual(
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await dir.remove();
+    }
+  });
+
   test('removes its runs when its reader stops early', async () => {
     const dir = await makeTempDir('external-sort');
     try {

@@ -9,6 +9,7 @@
  * their sum, readable from any process. One run per store and database at a time: a unique
  * running key in `imageattach_gc`, with a heartbeat, since a run outlives its starter.
  */
+import { startRun } from './jobs/running-key.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -17,7 +18,6 @@ import {
   col,
   literal,
   Op,
-  UniqueConstraintError,
   type Model,
   type ModelStatic,
   type Sequelize,
@@ -215,34 +215,17 @@ export async function distributeGc(
     .digest('hex');
   const now = new Date();
   // Replaces a run nobody has worked on or followed for `staleAfter`.
-  await tables.run.update(
-    { state: 'abandoned', runningKey: null, finishedAt: now },
-    {
-      where: {
-        runningKey,
-        state: 'running',
-        heartbeatAt: { [Op.lt]: new Date(now.getTime() - staleAfter) },
-      },
-    },
+  await startRun(
+    tables.run,
+    { id, runningKey, state: 'running', startedAt: now, heartbeatAt: now, finishedAt: null },
+    staleAfter,
+    (cause) =>
+      new GcRunningError(
+        `A distributed gc of ${describeStore(jobs.store)} is running already; follow it, or ` +
+          `wait until its heartbeat is ${staleAfter} ms old.`,
+        { cause },
+      ),
   );
-  try {
-    // The unique running key refuses a second start before any range is made.
-    await tables.run.create({
-      id,
-      runningKey,
-      state: 'running',
-      startedAt: now,
-      heartbeatAt: now,
-      finishedAt: null,
-    });
-  } catch (error) {
-    if (!(error instanceof UniqueConstraintError)) throw error;
-    throw new GcRunningError(
-      `A distributed gc of ${describeStore(jobs.store)} is running already; follow it, or wait ` +
-        `until its heartbeat is ${staleAfter} ms old.`,
-      { cause: error },
-    );
-  }
   try {
     const ranges = await splitKeySpace(imageModelsOf(sequelize), rangeSize);
     await sequelize.transaction(async (transaction) => {

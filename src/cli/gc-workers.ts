@@ -5,12 +5,10 @@
  */
 import type { Sequelize } from 'sequelize';
 import { distributeGc, type DistributedGcStatus } from '../gc-distributed.js';
-import { imageJobs } from '../jobs/image-jobs.js';
 import type { Store } from '../stores/store.js';
-import { UsageError } from './args.js';
 import type { GcArgs } from './gc-command.js';
 import type { CliIO } from './migrate-command.js';
-import { loadPgBoss } from './worker-command.js';
+import { withWorkerJobs } from './worker-command.js';
 
 const POLL_MS = 500;
 
@@ -21,20 +19,7 @@ export async function runGcOnWorkers(
   sequelize: Sequelize,
   store: Store,
 ): Promise<number> {
-  if (sequelize.getDialect() !== 'postgres') {
-    throw new UsageError(
-      `--workers needs PostgreSQL (pg-boss), and the models' database is ${sequelize.getDialect()}.`,
-    );
-  }
-  const url = args.db ?? process.env.DATABASE_URL;
-  if (url === undefined || url === '') {
-    throw new UsageError('--workers needs --db (or DATABASE_URL): the PostgreSQL of pg-boss.');
-  }
-  const PgBoss = await loadPgBoss();
-  const boss = new PgBoss({ connectionString: url });
-  boss.on('error', (error: Error) => io.stderr.write(`pg-boss: ${error.message}\n`));
-  const jobs = imageJobs({ boss, sequelize, store });
-  try {
+  return withWorkerJobs(args.db, io, sequelize, store, async (jobs) => {
     const run = await distributeGc(jobs, {
       gracePeriod: args.gracePeriod,
       delete: args.delete,
@@ -78,10 +63,7 @@ export async function runGcOnWorkers(
     );
     const trouble = final.missing + final.unknown + final.deleteFailures;
     return final.state === 'finished' && trouble === 0 ? 0 : 1;
-  } finally {
-    await jobs.stop();
-    await boss.stop({ graceful: false }).catch(() => undefined);
-  }
+  });
 }
 
 function progressLine(status: DistributedGcStatus): string {

@@ -4,15 +4,13 @@
  * the workers: Ctrl-C stops following it, not it.
  */
 import type { Sequelize } from 'sequelize';
-import { imageJobs } from '../jobs/image-jobs.js';
 import type { DistributedMigrationStatus } from '../migration/distribute.js';
 import type { MigrationPlan } from '../migration/plan.js';
 import type { Store } from '../stores/store.js';
 import type { MigrateArgs } from './args.js';
-import { UsageError } from './args.js';
 import type { CliIO } from './migrate-command.js';
 import { ProgressReporter } from './progress.js';
-import { loadPgBoss } from './worker-command.js';
+import { withWorkerJobs } from './worker-command.js';
 
 const POLL_MS = 500;
 
@@ -24,20 +22,7 @@ export async function runOnWorkers(
   plan: MigrationPlan,
   destination: Store,
 ): Promise<number> {
-  if (sequelize.getDialect() !== 'postgres') {
-    throw new UsageError(
-      `--workers needs PostgreSQL (pg-boss), and the models' database is ${sequelize.getDialect()}.`,
-    );
-  }
-  const url = args.db ?? process.env.DATABASE_URL;
-  if (url === undefined || url === '') {
-    throw new UsageError('--workers needs --db (or DATABASE_URL): the PostgreSQL of pg-boss.');
-  }
-  const PgBoss = await loadPgBoss();
-  const boss = new PgBoss({ connectionString: url });
-  boss.on('error', (error: Error) => io.stderr.write(`pg-boss: ${error.message}\n`));
-  const jobs = imageJobs({ boss, sequelize, store: destination });
-  try {
+  return withWorkerJobs(args.db, io, sequelize, destination, async (jobs) => {
     const migration = await plan.distribute(jobs, {
       from: args.from,
       to: args.to,
@@ -79,8 +64,5 @@ export async function runOnWorkers(
     );
     for (const message of final.errors) io.stderr.write(`  ${message}\n`);
     return final.state === 'finished' && final.failed === 0 ? 0 : 1;
-  } finally {
-    await jobs.stop();
-    await boss.stop({ graceful: false }).catch(() => undefined);
-  }
+  });
 }

@@ -10,7 +10,7 @@ import {
   MissingDependencyError,
 } from '../errors.js';
 import type { JobBoss } from '../jobs/boss.js';
-import { imageJobs } from '../jobs/image-jobs.js';
+import { imageJobs, type ImageJobs } from '../jobs/image-jobs.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { parseStrict, requireOptions, UsageError } from './args.js';
@@ -170,6 +170,39 @@ type PgBossClass = new (options: { connectionString: string }) => JobBoss & {
   on(event: 'error', listener: (error: Error) => void): unknown;
   stop(options?: object): Promise<void>;
 };
+
+/**
+ * For `--workers`: the `imageJobs` of a pg-boss on the models' PostgreSQL (`--db` or
+ * `DATABASE_URL`), passed to `fn` and stopped after it, whatever it did.
+ * @throws {UsageError} when the models' database is not PostgreSQL or no URL is given.
+ */
+export async function withWorkerJobs<T>(
+  db: string | undefined,
+  io: { stderr: { write(text: string): unknown } },
+  sequelize: Sequelize,
+  store: Store,
+  fn: (jobs: ImageJobs) => Promise<T>,
+): Promise<T> {
+  if (sequelize.getDialect() !== 'postgres') {
+    throw new UsageError(
+      `--workers needs PostgreSQL (pg-boss), and the models' database is ${sequelize.getDialect()}.`,
+    );
+  }
+  const url = db ?? process.env.DATABASE_URL;
+  if (url === undefined || url === '') {
+    throw new UsageError('--workers needs --db (or DATABASE_URL): the PostgreSQL of pg-boss.');
+  }
+  const PgBoss = await loadPgBoss();
+  const boss = new PgBoss({ connectionString: url });
+  boss.on('error', (error: Error) => io.stderr.write(`pg-boss: ${error.message}\n`));
+  const jobs = imageJobs({ boss, sequelize, store });
+  try {
+    return await fn(jobs);
+  } finally {
+    await jobs.stop();
+    await boss.stop({ graceful: false }).catch(() => undefined);
+  }
+}
 
 /** pg-boss is an optional peer dependency: only the worker loads it. */
 export async function loadPgBoss(): Promise<PgBossClass> {

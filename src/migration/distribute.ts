@@ -6,16 +6,9 @@
  * follow it, and it survives the process that started it and the death of any worker (pg-boss
  * gives the range of a killed worker to another after its `expireInSeconds`).
  */
+import { startRun } from '../jobs/running-key.js';
 import { randomBytes } from 'node:crypto';
-import {
-  col,
-  fn,
-  literal,
-  Op,
-  UniqueConstraintError,
-  type ModelStatic,
-  type Sequelize,
-} from 'sequelize';
+import { col, fn, literal, Op, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidOptionError, MigrationRunningError } from '../errors.js';
 import type { ImageJobs } from '../jobs/image-jobs.js';
 import type { Image } from '../models/image.js';
@@ -155,19 +148,9 @@ export async function distributeMigration(
   };
   const now = new Date();
   // Replaces a migration nobody has worked on for `staleAfter` (its workers and starter gone).
-  await tables.migration.update(
-    { state: 'abandoned', runningKey: null, finishedAt: now },
+  await startRun(
+    tables.migration,
     {
-      where: {
-        runningKey,
-        state: 'running',
-        heartbeatAt: { [Op.lt]: new Date(now.getTime() - staleAfter) },
-      },
-    },
-  );
-  try {
-    // The unique running key refuses a second start before any range is split.
-    await tables.migration.create({
       id,
       source: from,
       destination: to,
@@ -179,14 +162,14 @@ export async function distributeMigration(
       startedAt: now,
       heartbeatAt: now,
       finishedAt: null,
-    });
-  } catch (error) {
-    if (!(error instanceof UniqueConstraintError)) throw error;
-    throw new MigrationRunningError(
-      `A migration from ${from} to ${to} is running already; follow it, or cancel it first.`,
-      { cause: error },
-    );
-  }
+    },
+    staleAfter,
+    (cause) =>
+      new MigrationRunningError(
+        `A migration from ${from} to ${to} is running already; follow it, or cancel it first.`,
+        { cause },
+      ),
+  );
   try {
     await sequelize.transaction(async (transaction) => {
       let index = 0;

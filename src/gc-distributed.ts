@@ -9,15 +9,12 @@
  * their sum, readable from any process. One run per store and database at a time: a unique
  * running key in `imageattach_gc`, with a heartbeat, since a run outlives its starter.
  */
-import { startRun } from './jobs/running-key.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
   DataTypes,
   fn,
   col,
   literal,
-  Op,
   type Model,
   type ModelStatic,
   type Sequelize,
@@ -25,6 +22,7 @@ import {
 import { describeStore } from './stores/describe-store.js';
 import { GcRunningError, InvalidOptionError } from './errors.js';
 import { depthFor, idPrefixes } from './gc-key-ranges.js';
+import { countWorkersAlive, finishRunIfLast, startRun } from './jobs/running-key.js';
 import { objectTypeOfModel, type GcCounts } from './gc.js';
 import type { ImageJobs } from './jobs/image-jobs.js';
 import { imageModelsOf } from './migration/migrate.js';
@@ -126,11 +124,8 @@ const COUNTERS = [
   'recovered',
 ] as const;
 
-const ALIVE_MS = 5000;
 const DEFAULT_RANGE_SIZE = 100_000;
 const DEFAULT_STALE_AFTER = 10 * 60 * 1000;
-/** `host:pid`, as the ranges' `worker` column names a worker. */
-export const GC_WORKER = `${hostname()}:${process.pid}`;
 
 type RunModel = ModelStatic<Model<GcRunRow, GcRunRow>>;
 type RangeModel = ModelStatic<Model<GcRangeRow, GcRangeRow>>;
@@ -302,15 +297,7 @@ export class DistributedGc {
       where: { runId: this.id },
       raw: true,
     })) as unknown as Record<string, unknown>[];
-    const workersAlive = await tables.range.count({
-      distinct: true,
-      col: 'worker',
-      where: {
-        runId: this.id,
-        worker: { [Op.ne]: null },
-        updatedAt: { [Op.gt]: new Date(Date.now() - ALIVE_MS) },
-      },
-    });
+    const workersAlive = await countWorkersAlive(tables.range, { runId: this.id });
     const number = (name: string) => Number(sums?.[name] ?? 0);
     return {
       id: this.id,
@@ -355,12 +342,7 @@ export class DistributedGc {
 /** Ends the run once no range is left to do; a no-op for every worker but one. */
 export async function finishGcIfLast(sequelize: Sequelize, id: string): Promise<void> {
   const tables = await gcTables(sequelize);
-  const left = await tables.range.count({ where: { runId: id, state: ['pending', 'running'] } });
-  if (left > 0) return;
-  await tables.run.update(
-    { state: 'finished', runningKey: null, finishedAt: new Date() },
-    { where: { id, state: 'running' } },
-  );
+  await finishRunIfLast(tables.run, tables.range, id, { runId: id });
 }
 
 function validate(options: DistributeGcOptions) {

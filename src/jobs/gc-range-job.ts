@@ -6,11 +6,12 @@
  * range, or one of a run taken over, is a no-op, and a retried one counts again from zero
  * (what it removed before is simply gone).
  */
-import { finishGcIfLast, gcTables, GC_WORKER } from '../gc-distributed.js';
+import { finishGcIfLast, gcTables } from '../gc-distributed.js';
 import { gc, type GcKeySpace } from '../gc.js';
 import { journalTableExists } from '../models/staged-journal.js';
 import { recoverStagedFiles } from '../models/recover.js';
 import type { JobKind } from './job-kinds.js';
+import { WORKER_ID } from './running-key.js';
 
 export interface GcRangeData {
   readonly run: string;
@@ -45,7 +46,7 @@ export const gcRangeJob: JobKind<GcRangeData> = {
 
     const beat = async (state: 'running' | 'done', counts = {}) => {
       const now = new Date();
-      await tables.range.update({ ...counts, state, worker: GC_WORKER, updatedAt: now }, { where });
+      await tables.range.update({ ...counts, state, worker: WORKER_ID, updatedAt: now }, { where });
       await tables.run.update({ heartbeatAt: now }, { where: { id: data.run, state: 'running' } });
     };
     await beat('running');

@@ -6,7 +6,7 @@
  * skips what that worker copied. The worker whose range is the last one done ends the
  * migration.
  */
-import { hostname } from 'node:os';
+import { finishRunIfLast, WORKER_ID } from './running-key.js';
 import type { ModelStatic, Sequelize } from 'sequelize';
 import { MigrationError } from '../errors.js';
 import { rangeImageSource } from '../migration/key-ranges.js';
@@ -25,7 +25,6 @@ export interface MigrateRangeData {
 /** How often a running range writes its counters (and the migration's heartbeat). */
 const FLUSH_MS = 1000;
 const MAX_ERRORS = 10;
-const WORKER = `${hostname()}:${process.pid}`;
 
 export const migrateRangeJob: JobKind<MigrateRangeData> = {
   name: 'migrate-range',
@@ -59,7 +58,7 @@ export const migrateRangeJob: JobKind<MigrateRangeData> = {
         {
           ...(caughtUp ? { ...counters, errors: JSON.stringify(errors) } : {}),
           state,
-          worker: WORKER,
+          worker: WORKER_ID,
           updatedAt: now,
         },
         { where },
@@ -122,12 +121,5 @@ function rangeOf(row: { after: string | null; upTo: string | null }) {
 /** Ends the migration once no range is left to do; a no-op for every worker but one. */
 async function finishIfLast(sequelize: Sequelize, id: string): Promise<void> {
   const tables = await ensureMigrationTables(sequelize);
-  const left = await tables.range.count({
-    where: { migrationId: id, state: ['pending', 'running'] },
-  });
-  if (left > 0) return;
-  await tables.migration.update(
-    { state: 'finished', runningKey: null, finishedAt: new Date() },
-    { where: { id, state: 'running' } },
-  );
+  await finishRunIfLast(tables.migration, tables.range, id, { migrationId: id });
 }

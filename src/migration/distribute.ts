@@ -6,11 +6,11 @@
  * follow it, and it survives the process that started it and the death of any worker (pg-boss
  * gives the range of a killed worker to another after its `expireInSeconds`).
  */
-import { startRun } from '../jobs/running-key.js';
 import { randomBytes } from 'node:crypto';
 import { col, fn, literal, Op, type ModelStatic, type Sequelize } from 'sequelize';
 import { InvalidOptionError, MigrationRunningError } from '../errors.js';
 import type { ImageJobs } from '../jobs/image-jobs.js';
+import { countWorkersAlive, startRun } from '../jobs/running-key.js';
 import type { Image } from '../models/image.js';
 import {
   ensureMigrationTables,
@@ -71,7 +71,6 @@ export interface DistributedMigrationStatus {
   errors: string[];
 }
 
-const ALIVE_MS = 5000;
 const DEFAULT_RANGE_SIZE = 1000;
 const DEFAULT_STALE_AFTER = 10 * 60 * 1000;
 
@@ -233,15 +232,7 @@ export async function distributedMigrationStatus(
     where: { migrationId: id },
     raw: true,
   })) as unknown as Record<string, unknown>[];
-  const workersAlive = await tables.range.count({
-    distinct: true,
-    col: 'worker',
-    where: {
-      migrationId: id,
-      worker: { [Op.ne]: null },
-      updatedAt: { [Op.gt]: new Date(Date.now() - ALIVE_MS) },
-    },
-  });
+  const workersAlive = await countWorkersAlive(tables.range, { migrationId: id });
   const errorRows = await tables.range.findAll({
     attributes: ['errors'],
     where: { migrationId: id, failed: { [Op.gt]: 0 } },

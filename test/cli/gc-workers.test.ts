@@ -5,10 +5,10 @@
  * for a missing file; a second gc of the store is refused while one runs; Ctrl-C stops
  * following with 130 and leaves the gc to the workers (PostgreSQL, when DATABASE_URL is set).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
@@ -17,30 +17,10 @@ import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { testBoss, urlOf } from '../jobs/boss-fixture.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
+import { cli, ROOT } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MODELS = 'test/fixtures/migration-app/models.ts';
 const postgres = databaseKinds().filter((kind) => kind.name === 'postgres');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe.runIf(postgres.length > 0)('sequelize-imageattach gc --workers', () => {
   let db: TestDatabase;

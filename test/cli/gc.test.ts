@@ -2,10 +2,9 @@
  * `sequelize-imageattach gc` run as a child process against the fixture app module, a real
  * SQLite file and a file-system or S3 store, as an operator would run it.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,24 +15,10 @@ import { S3Store } from '../../src/s3.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
 import { createTestBucket, listKeys, s3Env, s3StoreOptions } from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { cli, ROOT } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MODELS = 'test/fixtures/migration-app/models.ts';
 const DAY = 86_400_000;
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

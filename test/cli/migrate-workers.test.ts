@@ -4,10 +4,9 @@
  * the summary; a second start of a running migration fails with its code (PostgreSQL, when
  * DATABASE_URL is set).
  */
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSystemStore, migrate } from '../../src/index.js';
@@ -16,30 +15,10 @@ import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { testBoss, urlOf } from '../jobs/boss-fixture.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
+import { cli } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MODELS = 'test/fixtures/migration-app/models.ts';
 const postgres = databaseKinds().filter((kind) => kind.name === 'postgres');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** Every file under `dir`, relative path → bytes. */
 async function tree(dir: string): Promise<Map<string, Buffer>> {

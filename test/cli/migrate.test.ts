@@ -2,10 +2,9 @@
  * The command-line tool run as a child process, against the fixture app module and a real
  * SQLite file, as a user would run it.
  */
-import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/index.js';
@@ -13,29 +12,9 @@ import { COMMANDS } from '../../src/cli/commands.js';
 import { defineMigrationModels, seedCovers } from '../migration/models.js';
 import { createTestBucket, listKeys, s3Env } from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { cli, ROOT } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MODELS = 'test/fixtures/migration-app/models.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** Every file under `dir`, relative path → bytes. */
 async function tree(dir: string): Promise<Map<string, Buffer>> {

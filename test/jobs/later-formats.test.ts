@@ -9,26 +9,14 @@ import { rm } from 'node:fs/promises';
 import express from 'express';
 import type PgBoss from 'pg-boss';
 import sharp from 'sharp';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type { Image } from '../../src/index.js';
 import {
   attachedImage,
   attachImage,
   FileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
   uploadImage,
-  type SingleImageSet,
   type Store,
 } from '../../src/index.js';
 import { imageJobs, type ImageJobs } from '../../src/jobs.js';
@@ -36,44 +24,7 @@ import { jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { testBoss } from './boss-fixture.js';
-
-function defineFormatModels(sequelize: Sequelize) {
-  class Member extends Model<InferAttributes<Member>, InferCreationAttributes<Member>> {
-    declare id: CreationOptional<number>;
-    declare readonly avatar: NonAttribute<SingleImageSet<MemberAvatar>>;
-    declare readonly legacy: NonAttribute<SingleImageSet<LegacyAvatar>>;
-  }
-  Member.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'members' },
-  );
-  class MemberAvatar extends Image<
-    InferAttributes<MemberAvatar>,
-    InferCreationAttributes<MemberAvatar>
-  > {
-    declare memberId: number;
-  }
-  MemberAvatar.init(
-    {
-      memberId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true }),
-    },
-    { sequelize, tableName: 'member_avatar' },
-  );
-  imageAttachment(Member, 'avatar', MemberAvatar, { foreignKey: 'memberId' });
-  class LegacyAvatar extends Image<
-    InferAttributes<LegacyAvatar>,
-    InferCreationAttributes<LegacyAvatar>
-  > {
-    declare memberId: number;
-  }
-  LegacyAvatar.init(
-    { memberId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
-    { sequelize, tableName: 'legacy_avatar' },
-  );
-  imageAttachment(Member, 'legacy', LegacyAvatar, { foreignKey: 'memberId' });
-  return { Member, MemberAvatar, LegacyAvatar };
-}
+import { defineFormatModels } from '../models/format-models.js';
 
 const modes = databaseKinds().flatMap((kind) => [
   ...(kind.name === 'sqlite' ? [{ name: 'sqlite, in-process', kind, boss: false }] : []),

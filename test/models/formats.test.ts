@@ -5,68 +5,15 @@
  */
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  FileSystemStore,
-  gc,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  migrate,
-  type SingleImageSet,
-} from '../../src/index.js';
+import type { Image } from '../../src/index.js';
+import { FileSystemStore, gc, imageAttributes, migrate } from '../../src/index.js';
 import { jpeg405x640 } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { makeTempDir } from '../support/temp-dir.js';
-
-function defineFormatModels(sequelize: Sequelize) {
-  class Member extends Model<InferAttributes<Member>, InferCreationAttributes<Member>> {
-    declare id: CreationOptional<number>;
-    declare readonly avatar: NonAttribute<SingleImageSet<MemberAvatar>>;
-    declare readonly legacy: NonAttribute<SingleImageSet<LegacyAvatar>>;
-  }
-  Member.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'members' },
-  );
-  class MemberAvatar extends Image<
-    InferAttributes<MemberAvatar>,
-    InferCreationAttributes<MemberAvatar>
-  > {
-    declare memberId: number;
-  }
-  MemberAvatar.init(
-    {
-      memberId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true }),
-    },
-    { sequelize, tableName: 'member_avatar' },
-  );
-  imageAttachment(Member, 'avatar', MemberAvatar, { foreignKey: 'memberId' });
-  class LegacyAvatar extends Image<
-    InferAttributes<LegacyAvatar>,
-    InferCreationAttributes<LegacyAvatar>
-  > {
-    declare memberId: number;
-  }
-  LegacyAvatar.init(
-    { memberId: { type: DataTypes.INTEGER, primaryKey: true }, ...imageAttributes() },
-    { sequelize, tableName: 'legacy_avatar' },
-  );
-  imageAttachment(Member, 'legacy', LegacyAvatar, { foreignKey: 'memberId' });
-  return { Member, MemberAvatar, LegacyAvatar };
-}
+import { defineFormatModels } from './format-models.js';
 
 const mimetypesOf = (images: readonly Image[]) =>
   images.map((image) => `${image.width}x${image.height} ${image.mimetype}`).sort();

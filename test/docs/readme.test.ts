@@ -15,59 +15,17 @@
  * - `<!-- readme-test: run -->` right before a block marks a complete program: it is run, and
  *   must print `Listening on <url>`.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exerciseInstallApp, startApp } from './readme-app.js';
+import { installApp, readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-export interface ReadmeBlock {
-  /** The README line of the block's first line of code. */
-  line: number;
-  code: string;
-  prelude: string;
-  file: string;
-  run: boolean;
-}
-
-/** The ```ts blocks of a Markdown text, with the markers before each. */
-export function readmeBlocks(markdown: string): ReadmeBlock[] {
-  const lines = markdown.split('\n');
-  const blocks: ReadmeBlock[] = [];
-  let prelude: string[] = [];
-  let run = false;
-  for (let i = 0; i < lines.length; i += 1) {
-    const line = lines[i]!;
-    if (line.trim() === '<!-- readme-test: run -->') run = true;
-    else if (line.trim() === '<!-- readme-test: prelude') {
-      for (i += 1; i < lines.length && lines[i]!.trim() !== '-->'; i += 1) prelude.push(lines[i]!);
-    } else if (/^```(ts|typescript)\s*$/.test(line)) {
-      const start = i + 1;
-      const code: string[] = [];
-      for (i += 1; i < lines.length && !/^```\s*$/.test(lines[i]!); i += 1) code.push(lines[i]!);
-      const named = /^\/\/ ([\w-]+\.ts)$/.exec(code[0] ?? '');
-      blocks.push({
-        line: start + 1,
-        code: code.join('\n'),
-        prelude: prelude.join('\n'),
-        file: named?.[1] ?? `block-${start + 1}.ts`,
-        run,
-      });
-      prelude = [];
-      run = false;
-    } else if (line.trim() !== '' && !line.startsWith('<!--')) {
-      // A marker applies to the block right after it only.
-      prelude = [];
-      run = false;
-    }
-  }
-  return blocks;
-}
 
 /** Points `sequelize-imageattach[/sub]` at the source, from a folder two levels down. */
 function toSource(code: string): string {
@@ -144,8 +102,8 @@ describe('README TypeScript blocks', () => {
 describe('README complete programs', () => {
   const programs = blocks.filter((block) => block.run);
 
-  it('the Install section has one', () => {
-    expect(programs.length).toBeGreaterThan(0);
+  it('the Install section has one', async () => {
+    expect(programs).toContainEqual(await installApp(ROOT));
   });
 
   it.each(programs.map((block) => [block.line, block] as const))(
@@ -154,69 +112,14 @@ describe('README complete programs', () => {
       const dir = join(ROOT, 'test-output', `readme-run-${process.pid}-${block.line}`);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'app.ts'), moduleText(block));
-      const child = spawn(process.execPath, ['--import', 'tsx', 'app.ts'], {
-        cwd: dir,
-        env: { ...process.env, PORT: '0', NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       try {
-        const base = await new Promise<string>((resolve, reject) => {
-          let stdout = '';
-          child.stdout.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            const found = /Listening on (http:\S+)/.exec(stdout);
-            if (found) resolve(found[1]!);
-          });
-          child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-        });
-        const created = await fetch(new URL('users', base), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'Ada' }),
-        });
-        expect(created.status).toBe(201);
-        const { id } = (await created.json()) as { id: number };
-
-        const png = await sharp({
-          create: { width: 300, height: 200, channels: 3, background: '#c33' },
-        })
-          .png()
-          .toBuffer();
-        const form = new FormData();
-        form.set('picture', new Blob([png], { type: 'application/octet-stream' }), 'face.png');
-        const uploaded = await fetch(new URL(`users/${id}/picture`, base), {
-          method: 'POST',
-          body: form,
-        });
-        expect(uploaded.status).toBe(201);
-        const { url, thumbnail } = (await uploaded.json()) as { url: string; thumbnail: string };
-        const original = await fetch(url);
-        expect(original.status).toBe(200);
-        expect(Buffer.from(await original.arrayBuffer()).equals(png)).toBe(true);
-        const small = await sharp(
-          Buffer.from(await (await fetch(thumbnail)).arrayBuffer()),
-        ).metadata();
-        expect([small.width, small.height]).toEqual([128, 85]);
-
-        const page = await fetch(new URL(`users/${id}/picture`, base));
-        expect(await page.text()).toContain(`src="${url.replaceAll('&', '&amp;')}"`);
-        const refused = new FormData();
-        refused.set('picture', new Blob([Buffer.from('not an image')]), 'x.png');
-        const bad = await fetch(new URL(`users/${id}/picture`, base), {
-          method: 'POST',
-          body: refused,
-        });
-        expect(bad.status).toBe(415);
-        expect(((await bad.json()) as { error: { code: string } }).error.code).toBe(
-          'E_NOT_AN_IMAGE',
-        );
+        const app = await startApp(['--import', 'tsx', 'app.ts'], dir);
+        try {
+          await exerciseInstallApp(app.base);
+        } finally {
+          await app.stop();
+        }
       } finally {
-        child.kill();
-        await new Promise((resolve) =>
-          child.exitCode === null ? child.once('exit', resolve) : resolve(null),
-        );
         await rm(dir, { recursive: true, force: true });
       }
     },

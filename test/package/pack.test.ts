@@ -1,8 +1,9 @@
 /**
  * The package as its users meet it: packed with `npm pack` (which builds it), its file list,
  * publint and arethetypeswrong on the tarball, then installed into a fresh folder without the
- * AWS SDK, where an ESM app and a CommonJS app attach an image and read it back, and the S3
- * subpath fails with the command that installs the SDK.
+ * AWS SDK or any other optional peer, where the README's Install app runs as ESM and as
+ * CommonJS, two small apps attach an image and read it back, and the S3 subpath fails with the
+ * command that installs the SDK.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -21,6 +22,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exerciseInstallApp, startApp, toJavaScript } from '../docs/readme-app.js';
+import { installApp } from '../docs/readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SDK_INSTALL =
@@ -112,6 +115,13 @@ beforeAll(async () => {
   await symlink(join(ROOT, 'node_modules', 'sqlite3'), join(app, 'node_modules', 'sqlite3'), 'dir');
   await copyFile(join(ROOT, 'test/fixtures/package-app/esm-app.js'), join(app, 'app.mjs'));
   await copyFile(join(ROOT, 'test/fixtures/package-app/cjs-app.js'), join(app, 'app.cjs'));
+  // The README's app as a user would ship it: compiled to JavaScript, each form in its folder.
+  const readmeApp = (await installApp(ROOT)).code;
+  for (const format of ['esm', 'cjs'] as const) {
+    await mkdir(join(app, `readme-${format}`));
+    const file = join(app, `readme-${format}`, `app.${format === 'esm' ? 'mjs' : 'cjs'}`);
+    await writeFile(file, toJavaScript(readmeApp, format));
+  }
 }, 600_000);
 
 afterAll(async () => {
@@ -186,13 +196,18 @@ describe('the packed tarball', () => {
 });
 
 describe('installed into a fresh app, without the AWS SDK', () => {
-  it('did not install the SDK or Vitest (optional peers)', () => {
-    expect(existsSync(join(app, 'node_modules/@aws-sdk'))).toBe(false);
-    expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
+  it('did not install any optional peer (the AWS SDK, Vitest, pg-boss, pdfjs-dist)', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    const optional = Object.keys(pkg.peerDependenciesMeta);
+    expect(optional).toEqual(expect.arrayContaining(['@aws-sdk/client-s3', 'vitest', 'pg-boss']));
+    for (const name of optional)
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
     expect(existsSync(join(app, 'node_modules/sequelize-imageattach/dist/index.js'))).toBe(true);
   });
 
-  it('runs an ESM app; the S3 subpath and storeFromUrl name the install command', async () => {
+  it('runs an ESM app; the S3 subpath, storeFromUrl and PDF uploads name the install command', async () => {
     const result = await timed('esm app', () => run(process.execPath, ['app.mjs'], app));
     expect(result.code, result.stderr).toBe(0);
     const output = JSON.parse(result.stdout) as {
@@ -201,6 +216,7 @@ describe('installed into a fresh app, without the AWS SDK', () => {
       thumbnail: unknown[];
       url: string;
       s3: { code: string; message: string }[];
+      pdf: { code: string; option: string; message: string } | null;
     };
     expect(output.same).toBe(true);
     expect(output.original).toEqual([40, 30, 'image/png']);
@@ -212,6 +228,22 @@ describe('installed into a fresh app, without the AWS SDK', () => {
     for (const failure of output.s3) {
       expect(failure.code).toBe('E_MISSING_DEPENDENCY');
       expect(failure.message).toContain(SDK_INSTALL);
+    }
+    expect(output.pdf).toMatchObject({ code: 'E_INVALID_OPTION', option: 'formats' });
+    expect(output.pdf?.message).toMatch(/npm install pdfjs-dist@\d/);
+  });
+
+  it.each([
+    ['ESM', 'esm', 'app.mjs'],
+    ['CommonJS', 'cjs', 'app.cjs'],
+  ])("runs the README's Install app as %s", async (_name, format, file) => {
+    const running = await timed(`readme ${format} start`, () =>
+      startApp([file], join(app, `readme-${format}`)),
+    );
+    try {
+      await exerciseInstallApp(running.base);
+    } finally {
+      await running.stop();
     }
   });
 

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import type { ObjectCannedACL, S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
-import { StoreError } from '../errors.js';
+import { InvalidOptionError, StoreError } from '../errors.js';
 import { objectStorageKey, validateImageKey } from './keys.js';
 import {
   DEFAULT_CONNECTION_TIMEOUT,
@@ -334,7 +334,7 @@ export class S3Store extends Store {
     const key = this.objectKey(objectType, objectId, width, height, mimetype);
     const expiresIn = options.expiresIn ?? 3600;
     if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw new RangeError(`expiresIn must be 1 to 604800 seconds, not ${expiresIn}`);
+      throw new InvalidOptionError('expiresIn', `must be 1 to 604800 seconds, not ${expiresIn}`);
     }
     return presigner.getSignedUrl(
       this.client,

@@ -186,6 +186,14 @@ describe('sequelize-imageattach migrate', () => {
       `Dry run: would copy from the folder ${sourceDir} to the folder ${destDir}`,
     );
     expect(run.stderr).toContain(`the sqlite database ${join(temp.path, 'app.sqlite')}`);
+
+    const real = await cli(base);
+    expect(real.code).toBe(0);
+    const [first] = real.stderr.split('\n');
+    expect(first).toBe(
+      `Copying from the folder ${sourceDir} to the folder ${destDir} (files there are replaced), ` +
+        `for the image rows of the sqlite database ${join(temp.path, 'app.sqlite')} (read only).`,
+    );
   });
 
   it('refuses a file: URL without slashes, showing the absolute file:// URL meant', async () => {
@@ -202,8 +210,12 @@ describe('sequelize-imageattach migrate', () => {
     for (const args of [[], ['copy'], ['--from', 'file:///a']]) {
       const run = await cli(args);
       expect(run.code).toBe(2);
-      for (const command of COMMANDS) expect(run.stderr).toContain(command.name);
-      expect(run.stderr).toMatch(/Name a command: migrate, gc|the commands are migrate, gc/);
+      const all = COMMANDS.map((command) => command.name).join(', ');
+      expect(all.split(', ')).toEqual(expect.arrayContaining(['migrate', 'gc', 'worker']));
+      // The one-line message itself names them all, not only the usage printed after it.
+      expect(run.stderr).toMatch(
+        args[0] === undefined ? `error: Name a command: ${all}.` : `the commands are ${all}.`,
+      );
     }
   });
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { exerciseInstallApp, startApp, toJavaScript } from '../docs/readme-app.js';
 import { installApp } from '../docs/readme-blocks.js';
 
@@ -264,6 +265,8 @@ describe('installed into a fresh app, without the AWS SDK', () => {
   it('has the command-line tool, which lists its commands', async () => {
     const result = await run(join(app, 'node_modules/.bin/sequelize-imageattach'), [], app);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Name a command: migrate, gc[,.]/);
+    expect(result.stderr).toContain(
+      `Name a command: ${COMMANDS.map((command) => command.name).join(', ')}.`,
+    );
   });
 });

@@ -1,8 +1,9 @@
 /**
- * What a command will touch, in words, printed before it touches anything: the store's folder
- * or bucket and prefix, and the database.
+ * What a command touches, in words: the store's folder or bucket and prefix, and the database,
+ * printed before it touches anything; and each image it reports on.
  */
 import type { Sequelize } from 'sequelize';
+import { describeKey, type ImageKey } from '../stores/keys.js';
 
 export { describeStore } from '../stores/describe-store.js';
 
@@ -15,4 +16,9 @@ export function describeDatabase(sequelize: Sequelize): string {
   const { database, host, port } = sequelize.config;
   const at = host === undefined ? '' : ` on ${host}${port === undefined ? '' : `:${port}`}`;
   return `the ${dialect} database ${database}${at}`;
+}
+
+/** `user/1/100x80 image/jpeg (thumbnail)`: an image of a report, by its key and its role. */
+export function describeImage(image: ImageKey & { original: boolean }): string {
+  return `${describeKey(image)} (${image.original ? 'original' : 'thumbnail'})`;
 }

@@ -6,12 +6,11 @@ import type { Sequelize } from 'sequelize';
 import { ImageAttachError, InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { gc, type GcImage, type GcReport } from '../gc.js';
 import { imageModelsOf } from '../migration/migrate.js';
-import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { parseStrict, positiveInteger, requireOptions, UsageError } from './args.js';
 import { runGcOnWorkers } from './gc-workers.js';
-import { describeDatabase, describeStore } from './describe-target.js';
+import { describeDatabase, describeImage, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import type { CliIO } from './migrate-command.js';
 
@@ -164,8 +163,9 @@ export async function runGcCommand(argv: readonly string[], io: CliIO): Promise<
   }
 }
 
-function describeImage(image: GcImage): string {
-  return `${image.model} ${describeKey(image)} (${image.original ? 'original' : 'thumbnail'})`;
+/** The model's name first: two models may share an object type. */
+function describeGcImage(image: GcImage): string {
+  return `${image.model} ${describeImage(image)}`;
 }
 
 function describeReport(report: GcReport, deleting: boolean): string {
@@ -180,11 +180,13 @@ function describeReport(report: GcReport, deleting: boolean): string {
     lines.push(`  could not remove ${file.name}: ${(error as Error).message ?? String(error)}`);
   }
   lines.push(`${report.missing.length} row(s) whose file is missing.`);
-  for (const image of report.missing) lines.push(`  missing ${describeImage(image)}`);
+  for (const image of report.missing) lines.push(`  missing ${describeGcImage(image)}`);
   if (report.unknown.length > 0) {
     lines.push(`${report.unknown.length} row(s) whose file could not be checked (unknown):`);
     for (const { image, error } of report.unknown) {
-      lines.push(`  unknown ${describeImage(image)}: ${(error as Error).message ?? String(error)}`);
+      lines.push(
+        `  unknown ${describeGcImage(image)}: ${(error as Error).message ?? String(error)}`,
+      );
     }
   }
   if (report.journal.length > 0) {

@@ -11,11 +11,10 @@ import {
 } from '../errors.js';
 import { imageModelsOf, migrate } from '../migration/migrate.js';
 import type { MigrationReport, MigrationSummary } from '../migration/types.js';
-import { describeKey } from '../stores/keys.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { MIGRATE_USAGE, parseMigrateArgs, UsageError, type MigrateArgs } from './args.js';
-import { describeDatabase, describeStore } from './describe-target.js';
+import { describeDatabase, describeImage, describeStore } from './describe-target.js';
 import { loadSequelize } from './load-models.js';
 import { runOnWorkers } from './migrate-workers.js';
 import { formatBytes, ProgressReporter, type ProgressStream } from './progress.js';
@@ -169,8 +168,5 @@ function describeFailure(failure: MigrationImageError): string {
   const { image, cause } = failure;
   const code = cause instanceof ImageAttachError ? cause.code : (cause as { code?: string })?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return (
-    `${describeKey(image)} (${image.original ? 'original' : 'thumbnail'}): ` +
-    `${code === undefined ? '' : `${code} `}${message}`
-  );
+  return `${describeImage(image)}: ` + `${code === undefined ? '' : `${code} `}${message}`;
 }

@@ -91,6 +91,10 @@ describe('README TypeScript blocks', () => {
     expect(errors.get('canary.ts')?.join('\n')).toMatch(/TS2322/);
   });
 
+  it('has no JavaScript block, which would escape the type check', () => {
+    expect(readme.match(/^```(js|javascript|mjs|cjs|jsx|tsx)\s*$/gm) ?? []).toEqual([]);
+  });
+
   it.each(blocks.map((block) => [block.line, block] as const))(
     'the block at README.md:%i type-checks',
     (_line, block) => {

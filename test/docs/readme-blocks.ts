@@ -63,3 +63,30 @@ export async function installApp(root: string): Promise<ReadmeBlock> {
   if (app === undefined) throw new Error('the Install section has no block marked to run');
   return app;
 }
+
+/** The README block whose code contains `needle`. */
+export async function readmeBlockWith(root: string, needle: string): Promise<ReadmeBlock> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const block = readmeBlocks(readme).find((b) => b.code.includes(needle));
+  if (block === undefined) throw new Error(`no README block contains ${JSON.stringify(needle)}`);
+  return block;
+}
+
+/**
+ * The statements of `code` from the first line starting with `from` up to the first line
+ * starting with `to` (or the end), reduced to what a formatter cannot change: no comments, no
+ * whitespace, no trailing commas. For checking that a test's copy of README code is the README's.
+ */
+export function codeBetween(code: string, from: string, to?: string): string {
+  const lines = code.split('\n');
+  const start = lines.findIndex((line) => line.trimStart().startsWith(from));
+  if (start === -1) throw new Error(`no line starts with ${JSON.stringify(from)}`);
+  const stop =
+    to === undefined ? -1 : lines.findIndex((l, i) => i > start && l.trimStart().startsWith(to));
+  return lines
+    .slice(start, stop === -1 ? undefined : stop)
+    .join('\n')
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/\s+/g, '')
+    .replace(/,(?=[)}\]])/g, '');
+}

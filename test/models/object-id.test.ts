@@ -2,8 +2,9 @@
  * Object ids of composite keys: the original's pairing, `pairObjectId`, `imageAttachment`'s
  * `objectId` option, and the README's Models example run as written.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import {
   DataTypes,
@@ -23,6 +24,7 @@ import {
   type MultipleImageSet,
   type SingleImageSet,
 } from '../../src/index.js';
+import { codeBetween, readmeBlockWith } from '../docs/readme-blocks.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -76,7 +78,10 @@ function defineModels(sequelize: Sequelize) {
   return { Album, AlbumCover };
 }
 
-/** The README's Models example, as written there (but for the `sequelize` it is given). */
+/**
+ * The README's Models example, as written there (but for the `sequelize` it is given): a test
+ * below checks that the two agree.
+ */
 function defineReadmeModels(sequelize: Sequelize) {
   class User extends Model {
     declare id: CreationOptional<number>;
@@ -136,6 +141,16 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
   }
   return found.sort();
 }
+
+test("defineReadmeModels is the README's Models example, statement for statement", async () => {
+  const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+  const readme = (await readmeBlockWith(ROOT, 'class PostPhoto extends Image')).code;
+  const own = await readFile(fileURLToPath(import.meta.url), 'utf8');
+  const copy = own.slice(own.indexOf('function defineReadmeModels('));
+  expect(codeBetween(copy, 'class User', 'return {')).toBe(
+    codeBetween(readme, 'class User', 'await sequelize.sync()'),
+  );
+});
 
 describe.each(databaseKinds())('composite keys on $name', (kind) => {
   let db: TestDatabase;

@@ -24,6 +24,7 @@ import {
   imageAttributes,
   type SingleImageSet,
 } from '../../src/index.js';
+import { codeBetween, readmeBlockWith } from '../docs/readme-blocks.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const FIXTURES = join(
@@ -69,7 +70,10 @@ function readWithSqlalchemy(python: string, url: string): PythonRow[] {
     .map((line) => JSON.parse(line) as PythonRow);
 }
 
-/** The worked model of README's "Coming from SQLAlchemy-ImageAttach", as written there. */
+/**
+ * The worked model of README's "Coming from SQLAlchemy-ImageAttach", as written there (a test
+ * below checks that the two agree).
+ */
 function defineModels(sequelize: Sequelize) {
   class User extends Model {
     declare id: number;
@@ -189,6 +193,14 @@ if (process.env.DATABASE_URL) {
 if (sqlitePython === undefined) {
   console.warn(`SQLAlchemy is not installed: its read-back tests are skipped. ${INSTALL}`);
 }
+
+test("defineModels is the README's worked model, statement for statement", async () => {
+  const root = join(FIXTURES, '../../..');
+  const readme = (await readmeBlockWith(root, "tableName: 'user_picture', underscored: true")).code;
+  const own = await readFile(fileURLToPath(import.meta.url), 'utf8');
+  const copy = own.slice(own.indexOf('function defineModels('));
+  expect(codeBetween(copy, 'class User', 'return {')).toBe(codeBetween(readme, 'class User'));
+});
 
 describe.each(kinds)('SQLAlchemy-ImageAttach data on $name', (kind) => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;

@@ -2,7 +2,7 @@
  * `gc` and the file-system store's listing: orphans only past the grace period, missing rows
  * only when the store says so, store errors as "unknown", rows never touched.
  */
-import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FileSystemStore, gc, type ListedFile } from '../../src/index.js';
@@ -185,6 +185,38 @@ describe.each(databaseKinds())('gc on $name', (kind) => {
     report = await gc({ store, models: [models.UserPicture, models.PostPhoto], gracePeriod: 0 });
     expect(report.orphans.map((file) => file.name)).toEqual([orphanName]);
     expect(await thumbnail.makeBlob({ store })).toBeInstanceOf(Buffer);
+  });
+
+  test('every finding of the report is a list, beside the counts, as the README lists them', async () => {
+    await scene();
+    const report = await gc({ store, models: db.sequelize });
+    const readme = (await readFile(new URL('../../README.md', import.meta.url), 'utf8')).replace(
+      /\s+/g,
+      ' ',
+    );
+    const [, lists, counts] =
+      /Every finding of its report is a list \((.*?)\) beside the counts (.*?);/.exec(readme) ?? [];
+    const names = (text = '') => [...text.matchAll(/`(\w+)`/g)].map((match) => match[1]!).sort();
+    const fields = Object.entries(report);
+    expect(
+      fields
+        .filter(([, value]) => Array.isArray(value))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(names(lists));
+    expect(
+      fields
+        .filter(([, value]) => !Array.isArray(value))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(names(counts));
+    expect(names(lists).length).toBeGreaterThan(5);
+    expect(typeof report.rows).toBe('number');
+    expect(typeof report.files).toBe('number');
+    for (const [name, count] of Object.entries(report.counts)) {
+      expect(names(lists), name).toContain(name);
+      expect(count, name).toBe(report[name as keyof typeof report.counts].length);
+    }
   });
 
   test('with delete: true removes the orphans and stale temporary files, never a row', async () => {

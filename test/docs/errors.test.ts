@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../src/errors.js';
 import * as api from '../../src/index.js';
+import * as s3 from '../../src/s3.js';
 
 const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
 const section = readme.slice(readme.indexOf('\n## Errors\n'), readme.indexOf('\n## Performance\n'));
@@ -53,5 +54,14 @@ describe('the README table of errors', () => {
       status: error.status,
     });
     expect(error.code === 'ENOENT' || error.code.startsWith('E_')).toBe(true);
+  });
+
+  it('has the classes of sequelize-imageattach/s3 as its text says: directUploads and StoreUnavailableError', () => {
+    const fromS3 = Object.keys(s3).filter((name) => classes.some(([error]) => error === name));
+    const directRows = [...section.matchAll(/^\| `(\w+)` +\|[^|]*\|[^|]*\| `directUploads`/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(directRows.length).toBeGreaterThan(3);
+    expect(fromS3.sort()).toEqual([...directRows, 'StoreUnavailableError'].sort());
   });
 });

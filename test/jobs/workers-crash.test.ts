@@ -153,6 +153,14 @@ describe.runIf(postgres.length > 0)('three workers, one killed mid-job', () => {
     for (const worker of workers.slice(1)) worker.child.kill('SIGTERM');
     const codes = await Promise.all(workers.slice(1).map((worker) => worker.exited));
     expect(codes, workers.map((worker) => worker.stderr).join('\n')).toEqual([0, 0]);
+    // Each said first which store and database it would write to.
+    for (const worker of workers) {
+      const [first] = worker.stderr.split('\n');
+      expect(
+        first?.startsWith(`Working on the folder ${dir.path} for the postgres database `),
+        first,
+      ).toBe(true);
+    }
 
     const rows = await models.UserPicture.findAll();
     expect(rows).toHaveLength(UPLOADS * 3);

@@ -186,12 +186,13 @@ describe('the packed tarball', () => {
       ),
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    for (const entry of [
-      'sequelize-imageattach',
-      'sequelize-imageattach/s3',
-      'sequelize-imageattach/testing',
-    ]) {
-      expect(result.stdout).toContain(entry);
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const entries = Object.keys(pkg.exports).filter((subpath) => subpath !== './package.json');
+    expect(entries).toEqual(expect.arrayContaining(['.', './s3', './testing', './jobs']));
+    for (const subpath of entries) {
+      expect(result.stdout).toContain(`sequelize-imageattach${subpath.slice(1)}`);
     }
   });
 });

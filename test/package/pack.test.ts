@@ -167,6 +167,24 @@ describe('the packed tarball', () => {
     }
   });
 
+  it('says where it comes from and under which licence, as the registry shows it', async () => {
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/sequelize-imageattach/package.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(pkg.license).toBe('MIT');
+    const license = await readFile(join(app, 'node_modules/sequelize-imageattach/LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License\n/);
+    const { repository, bugs } = pkg as { repository?: { type?: string; url?: string } } & {
+      bugs?: { url?: string };
+    };
+    expect(repository?.type).toBe('git');
+    expect(repository?.url).toMatch(/^git\+https:\/\//);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(bugs?.url).toMatch(/^https:\/\//);
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['sequelize', 'express', 'image']));
+    expect(pkg.scripts, 'no install scripts run on users').not.toHaveProperty('postinstall');
+  });
+
   it('passes publint', async () => {
     const publint = join(ROOT, 'node_modules/publint/src/cli.js');
     const result = await timed('publint', () =>

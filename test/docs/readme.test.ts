@@ -1,6 +1,7 @@
 /**
- * Docs that run: every TypeScript block of README.md is type-checked against the source, and
- * the complete programs among them are run against SQLite and a temporary folder.
+ * Docs that run: every TypeScript block of README.md and of docs/*.md is type-checked against
+ * the source, and the complete programs among them are run against SQLite and a temporary
+ * folder.
  *
  * Conventions (for whoever adds a block):
  * - each block is a module of its own; `sequelize-imageattach` (and its subpaths) resolve to
@@ -16,7 +17,7 @@
  *   must print `Listening on <url>`.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +43,28 @@ function moduleText(block: ReadmeBlock): string {
   return toSource(`${prelude}${block.code}\nexport {};\n`);
 }
 
+/** A block and the Markdown file it is in. */
+type DocBlock = ReadmeBlock & { doc: string };
+
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-const blocks = readmeBlocks(readme);
+const docs = (await readdir(join(ROOT, 'docs'))).filter((name) => name.endsWith('.md'));
+/** README's blocks, then those of docs/ (unnamed ones prefixed, to keep their files apart). */
+const blocks: DocBlock[] = [
+  ...readmeBlocks(readme).map((block) => ({ ...block, doc: 'README.md' })),
+  ...(
+    await Promise.all(
+      docs.map(async (name) =>
+        readmeBlocks(await readFile(join(ROOT, 'docs', name), 'utf8')).map((block) => ({
+          ...block,
+          doc: `docs/${name}`,
+          file: block.file.startsWith('block-')
+            ? `${name.replace(/\.md$/, '')}-${block.file}`
+            : block.file,
+        })),
+      ),
+    )
+  ).flat(),
+];
 const run = promisify(execFile);
 
 describe('README TypeScript blocks', () => {
@@ -77,7 +98,7 @@ describe('README TypeScript blocks', () => {
       const preludeLines =
         block === undefined || block.prelude === '' ? 0 : block.prelude.split('\n').length;
       const where =
-        block === undefined ? file : `README.md:${block.line + Number(line) - 1 - preludeLines}`;
+        block === undefined ? file : `${block.doc}:${block.line + Number(line) - 1 - preludeLines}`;
       errors.set(file, [...(errors.get(file) ?? []), `${where}: ${message}`]);
     }
   }, 240_000);
@@ -86,7 +107,8 @@ describe('README TypeScript blocks', () => {
   });
 
   it('finds the blocks, and reports an error in one', () => {
-    expect(blocks.length).toBeGreaterThan(10);
+    expect(blocks.filter((block) => block.doc === 'README.md').length).toBeGreaterThan(10);
+    expect(blocks.some((block) => block.doc.startsWith('docs/'))).toBe(true);
     expect(new Set(blocks.map((block) => block.file)).size).toBe(blocks.length);
     expect(errors.get('canary.ts')?.join('\n')).toMatch(/TS2322/);
   });
@@ -95,8 +117,8 @@ describe('README TypeScript blocks', () => {
     expect(readme.match(/^```(js|javascript|mjs|cjs|jsx|tsx)\s*$/gm) ?? []).toEqual([]);
   });
 
-  it.each(blocks.map((block) => [block.line, block] as const))(
-    'the block at README.md:%i type-checks',
+  it.each(blocks.map((block) => [`${block.doc}:${block.line}`, block] as const))(
+    'the block at %s type-checks',
     (_line, block) => {
       expect(errors.get(block.file) ?? []).toEqual([]);
     },
@@ -107,7 +129,7 @@ describe('README complete programs', () => {
   const programs = blocks.filter((block) => block.run);
 
   it('the Install section has one', async () => {
-    expect(programs).toContainEqual(await installApp(ROOT));
+    expect(programs).toContainEqual({ ...(await installApp(ROOT)), doc: 'README.md' });
   });
 
   it.each(programs.map((block) => [block.line, block] as const))(

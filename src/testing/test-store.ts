@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from './vitest.js';
 import { ImageNotFoundError } from '../errors.js';
 import type { ListedFile, Store } from '../stores/store.js';
 import {

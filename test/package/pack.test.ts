@@ -227,7 +227,7 @@ describe('installed into a fresh app, without the AWS SDK', () => {
     expect(existsSync(join(app, 'node_modules/sequelize-imageattach/dist/index.js'))).toBe(true);
   });
 
-  it('runs an ESM app; the S3 subpath, storeFromUrl and PDF uploads name the install command', async () => {
+  it('runs an ESM app; the S3 and testing subpaths, storeFromUrl and PDF uploads name the install command', async () => {
     const result = await timed('esm app', () => run(process.execPath, ['app.mjs'], app));
     expect(result.code, result.stderr).toBe(0);
     const output = JSON.parse(result.stdout) as {
@@ -237,6 +237,7 @@ describe('installed into a fresh app, without the AWS SDK', () => {
       url: string;
       s3: { code: string; message: string }[];
       pdf: { code: string; option: string; message: string } | null;
+      testing: { code: string; message: string } | null;
     };
     expect(output.same).toBe(true);
     expect(output.original).toEqual([40, 30, 'image/png']);
@@ -251,6 +252,8 @@ describe('installed into a fresh app, without the AWS SDK', () => {
     }
     expect(output.pdf).toMatchObject({ code: 'E_INVALID_OPTION', option: 'formats' });
     expect(output.pdf?.message).toMatch(/npm install pdfjs-dist@\d/);
+    expect(output.testing?.code).toBe('E_MISSING_DEPENDENCY');
+    expect(output.testing?.message).toContain('npm install vitest');
   });
 
   it.each([

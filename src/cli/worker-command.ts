@@ -210,6 +210,9 @@ export async function loadPgBoss(): Promise<PgBossClass> {
     const loaded = (await import('pg-boss')) as { default: PgBossClass };
     return loaded.default;
   } catch (error) {
+    // Only pg-boss itself missing: a failure inside an installed pg-boss is reported as is.
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !message.includes("'pg-boss'")) throw error;
     throw new MissingDependencyError(['pg-boss@10'], 'sequelize-imageattach worker', {
       cause: error,
     });

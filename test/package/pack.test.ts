@@ -19,7 +19,7 @@ import {
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
@@ -113,7 +113,15 @@ beforeAll(async () => {
     );
   }
   if (installed.code !== 0) throw new Error(`npm install failed:\n${installed.stderr}`);
-  await symlink(join(ROOT, 'node_modules', 'sqlite3'), join(app, 'node_modules', 'sqlite3'), 'dir');
+  // sqlite3 for the apps; pg (pure JavaScript, linked too for speed) for the worker's check.
+  for (const name of ['sqlite3', 'pg']) {
+    await symlink(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
+  }
+  await writeFile(
+    join(app, 'pg-models.mjs'),
+    "import { Sequelize } from 'sequelize';\n" +
+      'export const sequelize = new Sequelize(process.env.DATABASE_URL, { logging: false });\n',
+  );
   await copyFile(join(ROOT, 'test/fixtures/package-app/esm-app.js'), join(app, 'app.mjs'));
   await copyFile(join(ROOT, 'test/fixtures/package-app/cjs-app.js'), join(app, 'app.cjs'));
   // The README's app as a user would ship it: compiled to JavaScript, each form in its folder.
@@ -282,6 +290,20 @@ describe('installed into a fresh app, without the AWS SDK', () => {
     expect(output.original).toEqual([1, 1, 'image/png']);
     expect(output.s3?.code).toBe('E_MISSING_DEPENDENCY');
     expect(output.s3?.message).toContain(SDK_INSTALL);
+  });
+
+  it('has the worker command, which names the command that installs pg-boss', async () => {
+    // Nothing listens there: the worker needs pg-boss before it connects to anything.
+    const result = await run(
+      join(app, 'node_modules/.bin/sequelize-imageattach'),
+      [
+        ...['worker', '--models', 'pg-models.mjs', '--store', pathToFileURL(join(app, 'w')).href],
+        ...['--database', 'postgres://user:secret@127.0.0.1:9/none'],
+      ],
+      app,
+    );
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('npm install pg-boss@10');
   });
 
   it('has the command-line tool, which lists its commands', async () => {

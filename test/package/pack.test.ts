@@ -61,6 +61,15 @@ interface Packed {
   files: { path: string }[];
 }
 
+/** The version of a package the project has installed (npm's cache has its tarball). */
+async function versionOf(name: string): Promise<string> {
+  const file = join(ROOT, 'node_modules', name, 'package.json');
+  return (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
+}
+
+/** The SDK packages `sequelize-imageattach/s3` needs (the install command of its error). */
+const S3_PEERS = SDK_INSTALL.split(' ').slice(2);
+
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let dir: string;
 let tarball: string;
@@ -93,16 +102,10 @@ beforeAll(async () => {
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true }));
-  const version = async (name: string) =>
-    (
-      JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
-        version: string;
-      }
-    ).version;
   const wanted = [
     tarball,
-    `sequelize@${await version('sequelize')}`,
-    `express@${await version('express')}`,
+    `sequelize@${await versionOf('sequelize')}`,
+    `express@${await versionOf('express')}`,
   ];
   let installed = await timed('install --offline', () =>
     run(npm, ['install', '--offline', '--no-audit', '--no-fund', ...wanted], app),
@@ -312,5 +315,48 @@ describe('installed into a fresh app, without the AWS SDK', () => {
     expect(result.stderr).toContain(
       `Name a command: ${COMMANDS.map((command) => command.name).join(', ')}.`,
     );
+  });
+});
+
+describe('installed with the AWS SDK but without @aws-sdk/s3-presigned-post', () => {
+  let s3App: string;
+
+  beforeAll(async () => {
+    s3App = join(dir, 's3-app');
+    await mkdir(s3App);
+    await writeFile(join(s3App, 'package.json'), JSON.stringify({ name: 's3-app', private: true }));
+    const sdk = await Promise.all(S3_PEERS.map(async (name) => `${name}@${await versionOf(name)}`));
+    let installed = await timed('s3 install --offline', () =>
+      run(npm, ['install', '--offline', '--no-audit', '--no-fund', tarball, ...sdk], s3App),
+    );
+    if (installed.code !== 0) {
+      installed = await timed('s3 install --prefer-offline', () =>
+        run(
+          npm,
+          ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, ...sdk],
+          s3App,
+        ),
+      );
+    }
+    if (installed.code !== 0) throw new Error(`npm install failed:\n${installed.stderr}`);
+    await copyFile(join(ROOT, 'test/fixtures/package-app/s3-app.js'), join(s3App, 'app.mjs'));
+  }, 600_000);
+
+  it('loads the S3 stores by import and require, with a client the app made; direct uploads name their package', async () => {
+    expect(existsSync(join(s3App, 'node_modules/@aws-sdk/client-s3'))).toBe(true);
+    expect(existsSync(join(s3App, 'node_modules/@aws-sdk/s3-presigned-post'))).toBe(false);
+    const result = await timed('s3 app', () => run(process.execPath, ['app.mjs'], s3App));
+    expect(result.code, result.stderr).toBe(0);
+    const output = JSON.parse(result.stdout) as {
+      url: string;
+      sameClient: boolean;
+      sameModule: boolean;
+      direct: { code: string; message: string } | null;
+    };
+    expect(output.url).toBe('https://cdn.example.com/user/1234/100x80.jpe');
+    expect(output.sameClient).toBe(true);
+    expect(output.sameModule).toBe(true);
+    expect(output.direct?.code).toBe('E_MISSING_DEPENDENCY');
+    expect(output.direct?.message).toContain('npm install @aws-sdk/s3-presigned-post');
   });
 });

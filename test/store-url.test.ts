@@ -136,6 +136,16 @@ describe('storeFromUrl: file URLs are absolute', () => {
     const meant = `${pathToFileURL(resolve('var/images')).href}?baseUrl=http://x/`;
     expect((error as Error).message).toContain(meant);
   });
+
+  it.each(['file://', 'file:///', 'file://localhost/', 'file:///?baseUrl=http://x/'])(
+    'refuses %s, the root folder (a path left out)',
+    async (url) => {
+      await expect(storeFromUrl(url)).rejects.toMatchObject({
+        code: 'E_INVALID_STORE_URL',
+        part: 'path',
+      });
+    },
+  );
 });
 
 describe('storeFromUrl: loading', () => {

@@ -2,7 +2,7 @@
  * Stores named by URL, as databases are, so that configuration and the command-line tool can
  * name them (the original's users asked for it: issues 5 and 11).
  */
-import { resolve } from 'node:path';
+import { parse as parsePath, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { FileSystemStore } from './fs.js';
@@ -96,6 +96,13 @@ function fileStore(url: URL): Store {
     );
   }
   const path = fileURLToPath(url);
+  // `file://` parses as the root folder: surely a path left out, and gc --delete would walk `/`.
+  if (path === parsePath(path).root) {
+    throw new InvalidStoreUrlError(
+      'path',
+      `${JSON.stringify(url.href)} names the root folder; write the images' folder, such as file:///var/images`,
+    );
+  }
   const fsync = booleanParam(params, 'fsync');
   if (params.baseUrl !== undefined) {
     for (const name of ['prefix', 'hostUrl', 'cors'] as const) {

@@ -6,6 +6,7 @@ import type { Sequelize } from 'sequelize';
 import { ImageAttachError, InvalidOptionError, InvalidStoreUrlError } from '../errors.js';
 import { gc, type GcImage, type GcReport } from '../gc.js';
 import { imageModelsOf } from '../migration/migrate.js';
+import { STAGED_JOURNAL_TABLE } from '../models/staged-journal.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { parseStrict, positiveInteger, requireOptions, UsageError } from './args.js';
@@ -128,10 +129,16 @@ export async function runGcCommand(argv: readonly string[], io: CliIO): Promise<
       );
     }
     // Before anything is removed: which folder or bucket, which database.
+    // The image rows are only read; what else of the database changes is said too.
+    const writes = [
+      ...(args.delete ? [`stale rows of ${STAGED_JOURNAL_TABLE} removed`] : []),
+      ...(args.workers ? ['the run recorded in imageattach_gc'] : []),
+    ];
     io.stderr.write(
       `${args.delete ? 'Removing orphans from' : 'Checking (nothing is removed)'} ` +
         `${describeStore(store)}, against the image rows of ${describeDatabase(sequelize)} ` +
-        `(read only)${args.workers ? ', on the workers' : ''}.\n`,
+        `(read only${writes.map((write) => `; ${write}`).join('')})` +
+        `${args.workers ? ', on the workers' : ''}.\n`,
     );
     if (args.workers) return await runGcOnWorkers(args, io, sequelize, store);
     const report = await gc({

@@ -9,6 +9,7 @@ import {
   MigrationError,
   type MigrationImageError,
 } from '../errors.js';
+import { MIGRATION_TABLE } from '../migration/distributed-tables.js';
 import { imageModelsOf, migrate } from '../migration/migrate.js';
 import type { MigrationReport, MigrationSummary } from '../migration/types.js';
 import { storeFromUrl } from '../stores/store-url.js';
@@ -65,7 +66,8 @@ export async function runMigrate(args: MigrateArgs, io: CliIO): Promise<number> 
     io.stderr.write(
       `${args.dryRun ? 'Dry run: would copy' : 'Copying'} from ${describeStore(source)} ` +
         `to ${describeStore(destination)}${args.dryRun ? '' : ' (files there are replaced)'}, ` +
-        `for the image rows of ${describeDatabase(sequelize)} (read only).\n`,
+        `for the image rows of ${describeDatabase(sequelize)} (read only` +
+        `${args.workers ? `; the run recorded in ${MIGRATION_TABLE}` : ''}).\n`,
     );
     const plan = migrate(sequelize, source, destination, {
       concurrency: args.concurrency,

@@ -107,6 +107,10 @@ describe.runIf(postgres.length > 0)('sequelize-imageattach gc --workers', () => 
       await jobs.work({ concurrency: 2, pollIntervalMs: 50 });
       const run = await cli([...base, '--grace', '0', '--delete', '--range-size', '2']);
       // Five rows of each cover type: 11 ranges by leading digit each, and every other file.
+      expect(run.stderr).toContain(
+        '(read only; stale rows of imageattach_staged_file removed; the run recorded in ' +
+          'imageattach_gc), on the workers.\n',
+      );
       expect(run.stderr).toMatch(/23 range\(s\), sent to the workers/);
       expect(run.stderr).toMatch(/ranges done 23\/23, workers alive [1-9]/);
       expect(run.stdout).toMatch(

@@ -76,6 +76,7 @@ describe('sequelize-imageattach gc', () => {
     expect(run.stdout).toContain('1 orphan file(s) (run with --delete to remove them)');
     expect(run.stdout).toContain('1 unowned file(s) within the grace period left alone');
     expect(run.stderr).toContain(`Checking (nothing is removed) the folder ${storeDir}`);
+    expect(run.stderr).toContain(`${join(temp.path, 'app.sqlite')} (read only).\n`);
     expect(run.stdout).toContain(`orphan ${orphan}`);
     expect(run.stdout).toMatch(
       /missing SomethingCover something-cover\/\d+\/100x158 image\/jpeg \(thumbnail\)/,
@@ -109,7 +110,8 @@ describe('sequelize-imageattach gc', () => {
     const run = await cli([...base, '--delete']);
     expect(run.stderr).toContain(
       `Removing orphans from the folder ${storeDir}, against the image rows of the sqlite ` +
-        `database ${join(temp.path, 'app.sqlite')}`,
+        `database ${join(temp.path, 'app.sqlite')} (read only; stale rows of ` +
+        'imageattach_staged_file removed).\n',
     );
     expect(run.stdout).toContain('1 orphan file(s), 1 removed');
     const left = await files(storeDir);

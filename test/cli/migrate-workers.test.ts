@@ -84,6 +84,7 @@ describe.runIf(postgres.length > 0)('sequelize-imageattach migrate --workers', (
     const to = `${pathToFileURL(destDir).href}?baseUrl=http://new.example/`;
     await jobs.work({ concurrency: 2, pollIntervalMs: 50 });
     const run = await cli([...base, '--from', from, '--to', to, '--verify', '--range-size', '3']);
+    expect(run.stderr).toMatch(/\(read only; the run recorded in imageattach_migration\)\.\n/);
     expect(run.stderr).toMatch(/10 image\(s\) in 4 range\(s\), sent to the workers/);
     expect(run.stderr).toMatch(/workers alive: [1-9]/);
     expect(run.stdout).toMatch(/Migration finished: 10 migrated, 0 skipped, 0 failed, across 4/);

@@ -90,3 +90,12 @@ export function codeBetween(code: string, from: string, to?: string): string {
     .replace(/\s+/g, '')
     .replace(/,(?=[)}\]])/g, '');
 }
+
+/** Points `sequelize-imageattach[/sub]` at the source, from a folder two levels down. */
+export function toSource(code: string): string {
+  return code.replace(
+    /(['"])sequelize-imageattach(\/[a-z0-9-]+)?\1/g,
+    (_match, quote: string, sub: string | undefined) =>
+      `${quote}../../src${sub ?? '/index'}.js${quote}`,
+  );
+}

@@ -24,18 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exerciseInstallApp, startApp } from './readme-app.js';
-import { installApp, readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
+import { installApp, readmeBlocks, toSource, type ReadmeBlock } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Points `sequelize-imageattach[/sub]` at the source, from a folder two levels down. */
-function toSource(code: string): string {
-  return code.replace(
-    /(['"])sequelize-imageattach(\/[a-z0-9-]+)?\1/g,
-    (_match, quote: string, sub: string | undefined) =>
-      `${quote}../../src${sub ?? '/index'}.js${quote}`,
-  );
-}
 
 /** The block as written to disk: hidden prelude first, then the code, always a module. */
 function moduleText(block: ReadmeBlock): string {

@@ -19,10 +19,12 @@ import {
   StoreUnavailableError,
   UnsupportedMediaTypeError,
   UploadMalformedError,
+  UploadTokenExpiredError,
   UploadTokenInvalidError,
   UploadTokenMismatchError,
 } from '../errors.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
+import { SET_IN_TRANSACTION } from '../models/image-set.js';
 import { markAllOrNothing } from '../models/transaction-files.js';
 import { imageTransaction } from '../models/image-transaction.js';
 import { releaseUploadToken, useUploadToken } from '../models/used-upload-tokens.js';
@@ -41,15 +43,18 @@ import { S3Store } from '../stores/s3.js';
 import type { Middleware } from '../stores/store.js';
 import { checkImageStream, type CheckedUpload } from '../uploads/check-stream.js';
 import { removeFile } from '../uploads/cleanup.js';
+import { deferDecode } from '../uploads/deferred-decode.js';
 import {
+  isExpired,
   newUploadId,
+  openUploadToken,
   resolveSecret,
   signUploadToken,
-  verifyUploadToken,
   type UploadTokenPayload,
 } from '../uploads/direct-token.js';
 import { resolveImageOptions, type ImageStorageOptions } from '../uploads/options.js';
 import { drainRequest, sendError, type ErrorMode } from '../uploads/respond.js';
+import { renderUploadThumbnails } from '../uploads/upload-thumbnails.js';
 import type {
   AttachableImage,
   AttachedFile,
@@ -239,9 +244,15 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
     if (token === undefined) {
       throw new UploadTokenInvalidError('The request has no upload token; send { "token": … }.');
     }
-    const payload = verifyUploadToken(token, secret);
+    const payload = openUploadToken(token, secret);
     if (payload.key !== `${prefix}${payload.id}`) {
       throw new UploadTokenInvalidError('The upload token names an object outside the uploads.');
+    }
+    if (isExpired(payload)) {
+      // Its POST has expired too: the object can never be completed, so it goes now rather
+      // than at the lifecycle rule's day.
+      await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
+      throw new UploadTokenExpiredError('The upload token has expired; upload the file again.');
     }
     const set = await target(req, res);
     const owner = set.fileOwner();
@@ -258,10 +269,11 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
       incoming.body.destroy();
       throw error;
     }
-    localsOf(res).image = await attachIncoming(set, payload, incoming);
+    localsOf(res).image = await attachIncoming(req, set, payload, incoming);
   };
 
   const attachIncoming = async (
+    req: IncomingMessage,
     set: DirectUploadTarget<I>,
     payload: UploadTokenPayload,
     incoming: IncomingObject,
@@ -274,12 +286,24 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
         checked = await checkImageStream(incoming.body, resolved, {
           maxBytes: payload.maxBytes,
           onPath: (path) => paths.add(path),
+          // One decode checks the image and renders its thumbnails, below.
+          deferDecode:
+            sizes.length === 0 ? undefined : (path, decode) => deferDecode(req, path, decode),
         });
       } catch (error) {
         incoming.body.destroy();
         throw readFailure(error, payload.key);
       }
       const { staged, info, rasterized } = checked;
+      // Decoded and rendered in a queue slot before the transaction, which then only writes
+      // rows and copies objects (as attachImage's), holding no slot and, on SQLite, the
+      // database's write turn for no decode.
+      const renders = await renderUploadThumbnails(
+        req,
+        { path: staged.path, width: info.width, height: info.height, mimetype: info.mimetype },
+        sizes,
+        resolved.queue,
+      );
       // The checked bytes are copied inside S3, and only if the object is still what was read.
       const source = rasterized
         ? staged.path
@@ -287,28 +311,28 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
             payload.key,
             incoming.etag === undefined ? {} : { ifMatch: incoming.etag },
           );
-      const { image, made } = await resolved.queue
-        .run(() =>
-          imageTransaction(set.sequelize, async (root) => {
-            // Any failure below fails the completion and rolls all of it back: no savepoints.
-            const write = { store, transaction: markAllOrNothing(root) };
-            const image = await set.fromRawFile(source, {
-              ...write,
-              width: info.width,
-              height: info.height,
-              mimetype: info.mimetype,
-              original: true,
-            });
-            const made =
-              sizes.length === 0
-                ? []
-                : await set.generateThumbnails(sizes, { ...write, source: staged.path });
-            return { image, made };
-          }),
-        )
-        .catch((error: unknown) => {
-          throw writeFailure(error);
+      const { image, made } = await imageTransaction(set.sequelize, async (root) => {
+        // Any failure below fails the completion and rolls all of it back: no savepoints.
+        const write = { store, transaction: markAllOrNothing(root) };
+        const image = await set.fromRawFile(source, {
+          ...write,
+          width: info.width,
+          height: info.height,
+          mimetype: info.mimetype,
+          original: true,
         });
+        if (sizes.length === 0) return { image, made: [] };
+        // The original just stored is the whole set, its lock held: not read again.
+        const known = {
+          ...write,
+          source: staged.path,
+          rendered: renders.get,
+          [SET_IN_TRANSACTION]: [image],
+        };
+        return { image, made: await set.generateThumbnails(sizes, known) };
+      }).catch((error: unknown) => {
+        throw writeFailure(error);
+      });
       return { ...describe(image), thumbnails: made.map(describe) };
     } catch (error) {
       retryable = error instanceof StoreUnavailableError;

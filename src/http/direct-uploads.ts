@@ -55,15 +55,24 @@ import {
 import { resolveImageOptions, type ImageStorageOptions } from '../uploads/options.js';
 import { drainRequest, sendError, type ErrorMode } from '../uploads/respond.js';
 import { renderUploadThumbnails } from '../uploads/upload-thumbnails.js';
+import type { ThumbnailScheduler } from '../models/thumbnail-scheduler.js';
 import type {
   AttachableImage,
   AttachedFile,
   AttachedImage,
   ThumbnailWriteOptions,
 } from './attach.js';
+import {
+  checkLater,
+  pendingThumbnails,
+  scheduleLater,
+  type LaterThumbnailSet,
+} from './later-thumbnails.js';
 
 /** What `directUploads` needs of an image set (`SingleImageSet`, `ImageSubset`). */
-export interface DirectUploadTarget<I extends AttachableImage = AttachableImage> {
+export interface DirectUploadTarget<
+  I extends AttachableImage = AttachableImage,
+> extends LaterThumbnailSet {
   readonly sequelize: Parameters<typeof imageTransaction>[0];
   /** The object type and id the set's files go under; the token names them. */
   fileOwner(): { objectType: string; objectId: bigint };
@@ -112,6 +121,13 @@ export interface DirectUploadsOptions<
    * @default []
    */
   thumbnails?: readonly ThumbnailSize[];
+  /**
+   * Make `thumbnails` later, off the request: the `imageJobs(...)` of
+   * `sequelize-imageattach/jobs`, sent a job in the completing transaction; they are then
+   * listed `pending`, as with `attachImage({ later })`.
+   * @default none: made in the completion
+   */
+  later?: ThumbnailScheduler;
   /**
    * Seconds the presigned POST and its token are good for.
    * @default 600 (10 minutes)
@@ -195,10 +211,13 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
   if (errors !== 'respond' && errors !== 'next') {
     throw new InvalidOptionError('errors', "must be 'respond' or 'next'");
   }
+  const later = checkLater(options.later);
   presignedPost(); // E_MISSING_DEPENDENCY now rather than at the first upload
   const resolved = resolveImageOptions(options);
   const { store, authorize, to } = options;
   const sizes = thumbnails as ThumbnailSize[];
+  // Rendered in the completion, or by a job after it.
+  const renderNow = later === undefined ? sizes : [];
   const prefix = incomingPrefix(store);
 
   /** The set the request names, once its user may attach to it. */
@@ -288,7 +307,7 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
           onPath: (path) => paths.add(path),
           // One decode checks the image and renders its thumbnails, below.
           deferDecode:
-            sizes.length === 0 ? undefined : (path, decode) => deferDecode(req, path, decode),
+            renderNow.length === 0 ? undefined : (path, decode) => deferDecode(req, path, decode),
         });
       } catch (error) {
         incoming.body.destroy();
@@ -301,7 +320,7 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
       const renders = await renderUploadThumbnails(
         req,
         { path: staged.path, width: info.width, height: info.height, mimetype: info.mimetype },
-        sizes,
+        renderNow,
         resolved.queue,
       );
       // The checked bytes are copied inside S3, and only if the object is still what was read.
@@ -311,7 +330,7 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
             payload.key,
             incoming.etag === undefined ? {} : { ifMatch: incoming.etag },
           );
-      const { image, made } = await imageTransaction(set.sequelize, async (root) => {
+      const { image, made, boxes } = await imageTransaction(set.sequelize, async (root) => {
         // Any failure below fails the completion and rolls all of it back: no savepoints.
         const write = { store, transaction: markAllOrNothing(root) };
         const image = await set.fromRawFile(source, {
@@ -321,7 +340,11 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
           mimetype: info.mimetype,
           original: true,
         });
-        if (sizes.length === 0) return { image, made: [] };
+        if (sizes.length === 0) return { image, made: [], boxes: [] };
+        if (later !== undefined) {
+          const boxes = await scheduleLater(set, sizes, write.transaction, later, undefined);
+          return { image, made: [], boxes };
+        }
         // The original just stored is the whole set, its lock held: not read again.
         const known = {
           ...write,
@@ -329,11 +352,15 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
           rendered: renders.get,
           [SET_IN_TRANSACTION]: [image],
         };
-        return { image, made: await set.generateThumbnails(sizes, known) };
+        return { image, made: await set.generateThumbnails(sizes, known), boxes: [] };
       }).catch((error: unknown) => {
         throw writeFailure(error);
       });
-      return { ...describe(image), thumbnails: made.map(describe) };
+      const original = describe(image);
+      return {
+        ...original,
+        thumbnails: [...made.map(describe), ...pendingThumbnails(original, boxes)],
+      };
     } catch (error) {
       retryable = error instanceof StoreUnavailableError;
       throw error;

@@ -336,6 +336,7 @@ describe('directUploads options', () => {
     ['expiresIn', { expiresIn: 0 }],
     ['thumbnails', { thumbnails: 'big' }],
     ['maxFileSize', { maxFileSize: -1 }],
+    ['later', { later: {} }],
   ])('E_INVALID_OPTION naming %s', (option, change) => {
     expect(() => directUploads({ ...valid, ...change } as never)).toThrowError(
       expect.objectContaining({ code: 'E_INVALID_OPTION', option }),

@@ -39,7 +39,8 @@ interface Seen {
 
 let db: TestDatabase;
 let fixture: DirectFixture;
-const queue = new ProcessingQueue({ concurrency: 1 });
+// One slot, no waiting: a held slot makes the queue full.
+const queue = new ProcessingQueue({ concurrency: 1, maxQueued: 0 });
 const seen: Seen = {};
 /** Run as the original is stored: after the check, before the copy. */
 let beforeStore: (() => Promise<void>) | undefined;
@@ -147,4 +148,23 @@ it('404 E_ATTACH_TARGET_NOT_FOUND for a set that does not exist; no ticket', asy
   expect(res.status).toBe(404);
   expect(res.body).toMatchObject({ error: { code: 'E_ATTACH_TARGET_NOT_FOUND' } });
   expect(res.body).not.toHaveProperty('token');
+});
+
+it('503 E_QUEUE_FULL while the queue is full, spending no token; the same token completes after', async () => {
+  const { ticket } = await ticketFor(fixture, 1);
+  expect((await postToS3(ticket, await photo(32, 32, '#834'))).ok).toBe(true);
+  let release = () => {};
+  const held = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+  const full = await complete(fixture, 1, ticket.token);
+  release();
+  await held;
+  expect(full.status).toBe(503);
+  expect(full.body).toMatchObject({ error: { code: 'E_QUEUE_FULL' } });
+  expect(full.headers['retry-after']).toBe(String(queue.retryAfter));
+  expect(await fixture.models.UserPicture.count()).toBe(0);
+  expect(await incomingKeys(fixture)).toEqual([ticket.fields.key]);
+
+  const done = await complete(fixture, 1, ticket.token);
+  expect(done.status).toBe(200);
+  expect(await incomingKeys(fixture)).toEqual([]);
 });

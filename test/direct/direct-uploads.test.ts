@@ -252,6 +252,28 @@ describe.each(databaseKinds())('directUploads on $name', (kind) => {
       ]);
     });
 
+    it('completes a token once when two completions race: one 200, one 403 E_UPLOAD_TOKEN_USED', async () => {
+      const { ticket } = await ticketFor(fixture, 1);
+      expect((await postToS3(ticket, await photo(30, 20))).ok).toBe(true);
+      const answers = await Promise.all([
+        complete(fixture, 1, ticket.token),
+        complete(fixture, 1, ticket.token),
+      ]);
+      const outcomes = answers
+        .map((res) => [res.status, (res.body as { error?: { code?: string } }).error?.code])
+        .sort();
+      expect(outcomes).toEqual([
+        [200, undefined],
+        [403, 'E_UPLOAD_TOKEN_USED'],
+      ]);
+      expect(await fixture.models.UserPicture.count()).toBe(2);
+      expect(await storedKeys(fixture)).toEqual([
+        'user-picture/1/16x10.jpe',
+        'user-picture/1/30x20.jpe',
+      ]);
+      expect(await incomingKeys(fixture)).toEqual([]);
+    });
+
     it("403 for another user's set: E_UPLOAD_TOKEN_MISMATCH on one's own URL, E_FORBIDDEN on theirs", async () => {
       const { ticket } = await ticketFor(fixture, 1);
       expect((await postToS3(ticket, await photo(30, 20))).ok).toBe(true);

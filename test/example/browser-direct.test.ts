@@ -11,7 +11,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as BrowserModule from '../../src/browser.js';
 import { INCOMING_FOLDER } from '../../src/s3.js';
-import { createTestBucket, listKeys, s3Env, type TestBucket } from '../support/s3.js';
+import {
+  createTestBucket,
+  listKeys,
+  s3Env,
+  serverEnforcesAccess,
+  type TestBucket,
+} from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { jpeg } from './fixture.js';
 import { startServer, type RunningServer } from './server-process.js';
@@ -181,7 +187,18 @@ describe.skipIf(!FOUND)(SUITE, () => {
               ? { name: error.name, status: error.status }
               : String(error),
           );
-        return { fractions, completed, early, late, unreachable };
+        // A field the policy pins, changed: S3 refuses the form, if it enforces policies.
+        const tampered = await uploadDirect(file, {
+          ...(await post(direct, {})),
+          fields: { ...again.fields, 'Content-Type': 'text/html' },
+        })
+          .then(() => 'resolved')
+          .catch((error: unknown) =>
+            error instanceof DirectUploadError
+              ? { name: error.name, status: error.status, s3Code: error.s3Code }
+              : String(error),
+          );
+        return { fractions, completed, early, late, unreachable, tampered };
       },
       { direct: direct!, bytes, closed },
     );
@@ -194,5 +211,11 @@ describe.skipIf(!FOUND)(SUITE, () => {
     expect(result.early).toBe('early');
     expect(result.late).toBe('late');
     expect(result.unreachable).toEqual({ name: 'DirectUploadError', status: 0 });
+    // RGW enforces the policy, answering S3's XML error; s3rver ignores policies.
+    expect(result.tampered).toEqual(
+      serverEnforcesAccess()
+        ? { name: 'DirectUploadError', status: 403, s3Code: 'AccessDenied' }
+        : 'resolved',
+    );
   });
 });

@@ -38,6 +38,9 @@ declare const document: {
 /** The page's globals the in-page tests use: the browser module, set by a script tag. */
 declare const window: { imageattach: typeof BrowserModule };
 declare function atob(text: string): string;
+declare class DataTransfer {
+  readonly items: { add(file: File): void };
+}
 
 if (!FOUND) console.warn(`${SUITE}\n`);
 
@@ -129,6 +132,31 @@ describe.skipIf(!FOUND)(SUITE, () => {
     await page.waitForSelector('[data-error]:not([hidden])');
     expect(await page.locator('[data-error]').textContent()).toMatch(/not an image/i);
     const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
+  it('takes a picture dropped on the zone straight to the bucket too', async () => {
+    const id = /\/users\/(\d+)$/.exec(page.url())![1]!;
+    const photo = (await jpeg(640, 480)).toString('base64');
+    const transfer = await page.evaluateHandle((base64: string) => {
+      const data = new DataTransfer();
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      return data;
+    }, photo);
+    posts.length = 0;
+    await page.dispatchEvent('form[data-direct] [data-dropzone]', 'dragover', {
+      dataTransfer: transfer,
+    });
+    await page.dispatchEvent('form[data-direct] [data-dropzone]', 'drop', {
+      dataTransfer: transfer,
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-status]')?.textContent === 'Done',
+    );
+    expect(posts.filter((host) => host === new URL(s3Env().endpoint).host)).toHaveLength(1);
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys).toContain(`user-picture/${id}/640x480.jpe`);
     expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
   });
 

@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import sharp from 'sharp';
+import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signUploadToken } from '../../src/uploads/direct-token.js';
 import { FileSystemStore, MirrorStore } from '../../src/index.js';
@@ -381,5 +383,29 @@ describe('directUploads options', () => {
     expect(() => directUploads({ ...valid, store: other } as never)).toThrowError(
       expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'store' }),
     );
+  });
+
+  it("errors: 'next' hands the 4xx to the app's error handler instead of answering", async () => {
+    const app = express();
+    app.use('/direct', directUploads({ ...valid, authorize: () => false, errors: 'next' }));
+    const seen: unknown[] = [];
+    app.use(
+      (
+        err: { code?: string; status?: number },
+        _req: Request,
+        res: Response,
+        _next: NextFunction,
+      ) => {
+        seen.push([err.status, err.code]);
+        res.status(418).json({ handled: err.code });
+      },
+    );
+    const start = await request(app).post('/direct');
+    const done = await request(app).post('/direct/complete').send({ token: 'forged' });
+    expect([start.status, done.status]).toEqual([418, 418]);
+    expect(seen).toEqual([
+      [403, 'E_FORBIDDEN'],
+      [403, 'E_UPLOAD_TOKEN_INVALID'],
+    ]);
   });
 });

@@ -135,6 +135,22 @@ describe.skipIf(!FOUND)(SUITE, () => {
     expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
   });
 
+  it('shows "too large" inline for a file over maxFileSize, and nothing stays in the bucket', async () => {
+    // Over the example's 20 MiB: S3 refuses the post where it enforces the policy (RGW);
+    // elsewhere the completion refuses the object, deletes it and answers 413.
+    await page.setInputFiles('input[name=picture]', {
+      name: 'huge.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.concat([await jpeg(64, 64), Buffer.alloc(21 * 1024 * 1024)]),
+    });
+    await page.waitForSelector('[data-error]:not([hidden])');
+    expect(await page.locator('[data-error]').textContent()).toMatch(
+      serverEnforcesAccess() ? /too large; send one of at most 20 MiB/ : /larger than/,
+    );
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
   it('takes a picture dropped on the zone straight to the bucket too', async () => {
     const id = /\/users\/(\d+)$/.exec(page.url())![1]!;
     const photo = (await jpeg(640, 480)).toString('base64');

@@ -3,76 +3,47 @@
  * promise of `uploadImage` still holds. The server hands out a POST policy for one private,
  * opaque object under the incoming prefix and a signed upload token; on completion it checks
  * the token, reads the object from S3 through the same checks as `uploadImage`, and copies it
- * server-side into the image set's original in the usual transaction. The incoming object is
- * deleted whatever happens.
+ * server-side into the image set's original in the usual transaction (direct-attach.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   AttachTargetNotFoundError,
   ForbiddenError,
   ImageAttachError,
-  ImageNotFoundError,
-  InvalidBodyError,
   InvalidOptionError,
   QueueFullError,
-  StoreError,
-  StoreUnavailableError,
   UnsupportedMediaTypeError,
-  UploadMalformedError,
+  UploadTokenExpiredError,
   UploadTokenInvalidError,
   UploadTokenMismatchError,
 } from '../errors.js';
 import type { ThumbnailSize } from '../images/thumbnail.js';
-import { markAllOrNothing } from '../models/transaction-files.js';
-import { imageTransaction } from '../models/image-transaction.js';
-import { releaseUploadToken, useUploadToken } from '../models/used-upload-tokens.js';
-import { StoredObjectCopy } from '../stores/copy-source.js';
-import { isUnavailable } from '../stores/s3-errors.js';
+import type { ThumbnailScheduler } from '../models/thumbnail-scheduler.js';
+import { useUploadToken } from '../models/used-upload-tokens.js';
 import {
   deleteIncoming,
   incomingPrefix,
   openIncoming,
   presignIncoming,
-  storeFailure,
-  type IncomingObject,
 } from '../stores/s3-incoming.js';
 import { presignedPost } from '../stores/s3-sdk.js';
 import { S3Store } from '../stores/s3.js';
 import type { Middleware } from '../stores/store.js';
-import { checkImageStream, type CheckedUpload } from '../uploads/check-stream.js';
-import { removeFile } from '../uploads/cleanup.js';
 import {
+  isExpired,
   newUploadId,
+  openUploadToken,
   resolveSecret,
   signUploadToken,
-  verifyUploadToken,
-  type UploadTokenPayload,
 } from '../uploads/direct-token.js';
 import { resolveImageOptions, type ImageStorageOptions } from '../uploads/options.js';
 import { drainRequest, sendError, type ErrorMode } from '../uploads/respond.js';
-import type {
-  AttachableImage,
-  AttachedFile,
-  AttachedImage,
-  ThumbnailWriteOptions,
-} from './attach.js';
+import type { AttachableImage } from './attach.js';
+import { attachIncoming, type DirectUploadTarget } from './direct-attach.js';
+import { isJson, readBody, sendJson } from './direct-json.js';
+import { checkLater } from './later-thumbnails.js';
 
-/** What `directUploads` needs of an image set (`SingleImageSet`, `ImageSubset`). */
-export interface DirectUploadTarget<I extends AttachableImage = AttachableImage> {
-  readonly sequelize: Parameters<typeof imageTransaction>[0];
-  /** The object type and id the set's files go under; the token names them. */
-  fileOwner(): { objectType: string; objectId: bigint };
-  fromRawFile(
-    input: string | StoredObjectCopy,
-    options: ThumbnailWriteOptions & {
-      width: number;
-      height: number;
-      mimetype: string;
-      original: true;
-    },
-  ): Promise<I>;
-  generateThumbnails(sizes: readonly ThumbnailSize[], options: ThumbnailWriteOptions): Promise<I[]>;
-}
+export type { DirectUploadTarget } from './direct-attach.js';
 
 export interface DirectUploadsOptions<
   I extends AttachableImage = AttachableImage,
@@ -108,6 +79,13 @@ export interface DirectUploadsOptions<
    */
   thumbnails?: readonly ThumbnailSize[];
   /**
+   * Make `thumbnails` later, off the request: the `imageJobs(...)` of
+   * `sequelize-imageattach/jobs`, sent a job in the completing transaction; they are then
+   * listed `pending`, as with `attachImage({ later })`.
+   * @default none: made in the completion
+   */
+  later?: ThumbnailScheduler;
+  /**
    * Seconds the presigned POST and its token are good for.
    * @default 600 (10 minutes)
    */
@@ -136,7 +114,6 @@ export interface DirectUploadTicket {
 
 const DEFAULT_EXPIRES_IN = 600;
 const MAX_EXPIRES_IN = 7 * 24 * 3600;
-const MAX_BODY = 8 * 1024;
 
 /**
  * A router with two routes, relative to where it is mounted:
@@ -190,10 +167,12 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
   if (errors !== 'respond' && errors !== 'next') {
     throw new InvalidOptionError('errors', "must be 'respond' or 'next'");
   }
+  const later = checkLater(options.later);
   presignedPost(); // E_MISSING_DEPENDENCY now rather than at the first upload
   const resolved = resolveImageOptions(options);
   const { store, authorize, to } = options;
   const sizes = thumbnails as ThumbnailSize[];
+  const how = { store, resolved, sizes, later };
   const prefix = incomingPrefix(store);
 
   /** The set the request names, once its user may attach to it. */
@@ -239,9 +218,15 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
     if (token === undefined) {
       throw new UploadTokenInvalidError('The request has no upload token; send { "token": … }.');
     }
-    const payload = verifyUploadToken(token, secret);
+    const payload = openUploadToken(token, secret);
     if (payload.key !== `${prefix}${payload.id}`) {
       throw new UploadTokenInvalidError('The upload token names an object outside the uploads.');
+    }
+    if (isExpired(payload)) {
+      // Its POST has expired too: the object can never be completed, so it goes now rather
+      // than at the lifecycle rule's day.
+      await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
+      throw new UploadTokenExpiredError('The upload token has expired; upload the file again.');
     }
     const set = await target(req, res);
     const owner = set.fileOwner();
@@ -258,81 +243,8 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
       incoming.body.destroy();
       throw error;
     }
-    localsOf(res).image = await attachIncoming(set, payload, incoming);
+    localsOf(res).image = await attachIncoming(how, req, set, payload, incoming);
   };
-
-  const attachIncoming = async (
-    set: DirectUploadTarget<I>,
-    payload: UploadTokenPayload,
-    incoming: IncomingObject,
-  ): Promise<AttachedImage<I>> => {
-    const paths = new Set<string>();
-    let retryable = false;
-    try {
-      let checked: CheckedUpload;
-      try {
-        checked = await checkImageStream(incoming.body, resolved, {
-          maxBytes: payload.maxBytes,
-          onPath: (path) => paths.add(path),
-        });
-      } catch (error) {
-        incoming.body.destroy();
-        throw readFailure(error, payload.key);
-      }
-      const { staged, info, rasterized } = checked;
-      // The checked bytes are copied inside S3, and only if the object is still what was read.
-      const source = rasterized
-        ? staged.path
-        : new StoredObjectCopy(
-            payload.key,
-            incoming.etag === undefined ? {} : { ifMatch: incoming.etag },
-          );
-      const { image, made } = await resolved.queue
-        .run(() =>
-          imageTransaction(set.sequelize, async (root) => {
-            // Any failure below fails the completion and rolls all of it back: no savepoints.
-            const write = { store, transaction: markAllOrNothing(root) };
-            const image = await set.fromRawFile(source, {
-              ...write,
-              width: info.width,
-              height: info.height,
-              mimetype: info.mimetype,
-              original: true,
-            });
-            const made =
-              sizes.length === 0
-                ? []
-                : await set.generateThumbnails(sizes, { ...write, source: staged.path });
-            return { image, made };
-          }),
-        )
-        .catch((error: unknown) => {
-          throw writeFailure(error);
-        });
-      return { ...describe(image), thumbnails: made.map(describe) };
-    } catch (error) {
-      retryable = error instanceof StoreUnavailableError;
-      throw error;
-    } finally {
-      for (const path of paths) await removeFile(path).catch(() => undefined);
-      if (retryable) {
-        // S3 failed, not the upload: the token may be used again, on the object still there.
-        await releaseUploadToken(set.sequelize, payload.id).catch(() => undefined);
-      } else {
-        // A refused object must not stay, an accepted one was copied; should S3 fail now,
-        // the lifecycle rule removes it.
-        await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
-      }
-    }
-  };
-
-  const describe = (image: I): AttachedFile<I> => ({
-    image,
-    url: image.locate({ store }),
-    width: image.width,
-    height: image.height,
-    mimetype: image.mimetype,
-  });
 
   return function directUploadsRouter(req, res, next) {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
@@ -364,68 +276,6 @@ function isAnswered(error: unknown): error is ImageAttachError {
     error instanceof ImageAttachError &&
     ((error.status >= 400 && error.status < 500) || error.status === 503)
   );
-}
-
-/** A failure while the incoming object was read: S3's own as 503, the checks' as they are. */
-function readFailure(error: unknown, key: string): unknown {
-  if (error instanceof ImageAttachError) return error;
-  return storeFailure(error, key, 'read');
-}
-
-/** A failure of the writing transaction: S3 down is 503, a replaced object is the client's. */
-function writeFailure(error: unknown): unknown {
-  if (!(error instanceof StoreError) && !(error instanceof ImageNotFoundError)) return error;
-  const cause = error.cause as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (
-    error instanceof ImageNotFoundError ||
-    cause?.name === 'PreconditionFailed' ||
-    cause?.$metadata?.httpStatusCode === 412
-  ) {
-    return new UploadMalformedError(
-      'The uploaded file changed or vanished while it was checked; upload it again.',
-      { cause: error },
-    );
-  }
-  if (isUnavailable(cause)) {
-    return new StoreUnavailableError('The image store cannot be reached; try again later.', {
-      cause: error,
-    });
-  }
-  return error;
-}
-
-function isJson(req: IncomingMessage): boolean {
-  return /^application\/json\b/i.test(req.headers['content-type'] ?? '');
-}
-
-/** The JSON body: the one a body parser left on `req.body`, else read here, up to 8 KiB. */
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined && req.readableEnded) return parsed;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
-  }
-  const invalid = new InvalidBodyError('The body must be a JSON object { "token": … }.');
-  if (size > MAX_BODY) throw invalid;
-  try {
-    const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid;
-    return body;
-  } catch {
-    throw invalid;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(text);
 }
 
 function localsOf(res: ServerResponse): Record<string, unknown> {

@@ -29,13 +29,14 @@ export function s3Error(error: unknown, key: string, action: string): Error {
 
 /**
  * Whether S3 could not be reached or could not answer: no HTTP answer at all (refused, reset,
- * timed out) or a 5xx (`ServiceUnavailable`, `SlowDown`, `InternalError`). A request may be
+ * timed out) or a 5xx but 501 (`ServiceUnavailable`, `SlowDown`, `InternalError`). A request may be
  * tried again later; nothing was decided about it.
  */
 export function isUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const status = (error as SdkError).$metadata?.httpStatusCode;
-  if (typeof status === 'number') return status >= 500;
+  // 501 is an answer, not an outage: the server lacks the feature (s3rver's lifecycle rules).
+  if (typeof status === 'number') return status >= 500 && status !== 501;
   const { code, name } = error as { code?: unknown; name?: unknown };
   return (
     typeof code === 'string' ||

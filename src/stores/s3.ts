@@ -230,11 +230,15 @@ export class S3Store extends Store {
       throw s3Error(error, isNotFound(error) ? source : key, 'copy to');
     }
     if (options.ifMatch !== undefined && unquoted(copied) !== unquoted(options.ifMatch)) {
-      // Left under the key for the caller's rollback, which removes what it wrote.
-      throw new StoreError(
-        `The S3 object ${source} changed before it was copied to ${key} (ETag ${String(copied)}, not ${options.ifMatch}).`,
-        key,
-      );
+      // Left under the key for the caller's rollback, which removes what it wrote. The cause
+      // is what an S3 that honours the condition answers, so callers tell both apart alike.
+      const changed = `The S3 object ${source} changed before it was copied to ${key} (ETag ${String(copied)}, not ${options.ifMatch}).`;
+      throw new StoreError(changed, key, {
+        cause: Object.assign(new Error(changed), {
+          name: 'PreconditionFailed',
+          $metadata: { httpStatusCode: 412 },
+        }),
+      });
     }
   }
 

@@ -73,6 +73,24 @@ export function verifyUploadToken(
   secret: Buffer,
   now = new Date(),
 ): UploadTokenPayload {
+  const payload = openUploadToken(token, secret);
+  if (isExpired(payload, now)) {
+    throw new UploadTokenExpiredError('The upload token has expired; upload the file again.');
+  }
+  return payload;
+}
+
+/** Whether `payload`'s token (and its presigned POST) has expired at `now`. */
+export function isExpired(payload: UploadTokenPayload, now = new Date()): boolean {
+  return payload.expiresAt.getTime() <= now.getTime();
+}
+
+/**
+ * What a token says once its signature holds, expired or not: an expired token still names
+ * the incoming object it was for, which can then be deleted.
+ * @throws {UploadTokenInvalidError} (403) when it is not a token or its signature is wrong.
+ */
+export function openUploadToken(token: unknown, secret: Buffer): UploadTokenPayload {
   const invalid = () =>
     new UploadTokenInvalidError('The upload token is not valid; ask for a new upload.');
   if (typeof token !== 'string' || token.length > 4096) throw invalid();
@@ -85,9 +103,6 @@ export function verifyUploadToken(
   // Signed by us: the shape below is ours, but a secret shared with something else is not.
   const payload = parsePayload(body);
   if (payload === undefined) throw invalid();
-  if (payload.expiresAt.getTime() <= now.getTime()) {
-    throw new UploadTokenExpiredError('The upload token has expired; upload the file again.');
-  }
   return payload;
 }
 

@@ -34,7 +34,7 @@ export interface UploadRenders {
  */
 export async function renderUploadThumbnails(
   req: IncomingMessage,
-  staged: StagedImageFile,
+  staged: Pick<StagedImageFile, 'path' | 'width' | 'height' | 'mimetype'>,
   sizes: readonly ThumbnailSize[],
   queue: ProcessingQueue,
 ): Promise<UploadRenders> {

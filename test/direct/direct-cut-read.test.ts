@@ -1,6 +1,7 @@
 /**
  * S3 failing while the incoming object is read (the connection cut half-way through the body,
- * or stalled there past the store's `socketTimeout`): completing answers 503
+ * or stalled there past the store's `socketTimeout`), or while it is copied into place in the
+ * transaction: completing answers 503
  * `E_STORE_UNAVAILABLE`, not a 4xx blaming the upload and not a request that never ends;
  * nothing is stored, the token is not spent and the object stays, so the same completion
  * succeeds once S3 answers whole again.
@@ -22,16 +23,23 @@ import {
   type DirectFixture,
 } from './direct-fixture.js';
 
+type CutMode = 'whole' | 'reset' | 'stall' | 'copy';
+
 /**
  * An HTTP proxy in front of the S3 server that sends half of the body of every GET of an
- * incoming object and then drops the connection (`reset`) or sends nothing more (`stall`).
+ * incoming object and then drops the connection (`reset`) or sends nothing more (`stall`), or
+ * drops every server-side copy unanswered (`copy`).
  */
 function cuttingProxy(
   upstream: string,
-): Promise<{ server: Server; url: string; cut: { mode: 'whole' | 'reset' | 'stall' } }> {
+): Promise<{ server: Server; url: string; cut: { mode: CutMode } }> {
   const target = new URL(upstream);
-  const cut: { mode: 'whole' | 'reset' | 'stall' } = { mode: 'whole' };
+  const cut: { mode: CutMode } = { mode: 'whole' };
   const server = createServer((req, res) => {
+    if (cut.mode === 'copy' && req.headers['x-amz-copy-source'] !== undefined) {
+      req.socket.destroy();
+      return;
+    }
     const forward = httpRequest(
       {
         host: target.hostname,
@@ -44,7 +52,7 @@ function cuttingProxy(
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         const incoming = req.method === 'GET' && (req.url ?? '').includes(`/${INCOMING_FOLDER}/`);
         const length = Number(answer.headers['content-length'] ?? 0);
-        if (cut.mode === 'whole' || !incoming || length < 2) {
+        if (cut.mode === 'whole' || cut.mode === 'copy' || !incoming || length < 2) {
           answer.pipe(res);
           return;
         }
@@ -129,3 +137,27 @@ it.each([
     expect(await incomingKeys(fixture)).toEqual([]);
   },
 );
+
+it('answers 503 when S3 fails the copy into place: the transaction rolled back, the token and the object kept', async () => {
+  const user = 3;
+  await fixture.models.User.create({ id: user });
+  const bytes = await sharp({ create: { width: 60, height: 40, channels: 3, background: '#246' } })
+    .jpeg()
+    .toBuffer();
+  const { ticket } = await ticketFor(fixture, user);
+  expect((await postToS3(ticket, bytes)).ok).toBe(true);
+
+  proxy.cut.mode = 'copy';
+  const cut = await complete(fixture, user, ticket.token);
+  proxy.cut.mode = 'whole';
+  expect(cut.status).toBe(503);
+  expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
+  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(0);
+  expect((await storedKeys(fixture)).filter((key) => key.includes(`/${user}/`))).toEqual([]);
+  expect(await incomingKeys(fixture)).toEqual([ticket.fields.key]);
+
+  const done = await complete(fixture, user, ticket.token);
+  expect(done.status).toBe(200);
+  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(2);
+  expect(await incomingKeys(fixture)).toEqual([]);
+});

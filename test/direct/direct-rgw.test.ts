@@ -130,6 +130,28 @@ describe.skipIf(!RGW)(`ensureIncomingLifecycle ${NEEDS_RGW}`, () => {
   });
 });
 
+describe('ensureIncomingLifecycle, on any S3', () => {
+  it('refuses days that are not a positive whole number, naming the option', async () => {
+    for (const days of [0, -1, 1.5, Number.NaN]) {
+      await expect(ensureIncomingLifecycle(fixture.store, { days })).rejects.toMatchObject({
+        code: 'E_INVALID_OPTION',
+        option: 'days',
+      });
+    }
+  });
+
+  it('resolves with the rule read back where S3 keeps it, else rejects with E_STORE (not 503)', async () => {
+    const ensured = ensureIncomingLifecycle(fixture.store);
+    if (RGW) {
+      await expect(ensured).resolves.toMatchObject({ ID: INCOMING_RULE_ID, Status: 'Enabled' });
+    } else {
+      // s3rver has no lifecycle rules: the start-up check must fail loudly, and as the
+      // permanent refusal it is, not as an outage to wait out.
+      await expect(ensured).rejects.toMatchObject({ code: 'E_STORE' });
+    }
+  });
+});
+
 it(`leaves only abandoned uploads in the incoming prefix (${RGW ? 200 : 30} uploads; 200 and the rule's read-back on RGW)`, async () => {
   const count = RGW ? 200 : 30;
   const abandoned: string[] = [];
@@ -165,4 +187,5 @@ it(`leaves only abandoned uploads in the incoming prefix (${RGW ? 200 : 30} uplo
     expect(covering?.Expiration?.Days).toBe(1);
     for (const key of abandoned) expect(key.startsWith(covering!.Filter!.Prefix!)).toBe(true);
   }
-});
+  // 200 sequential round trips take most of a minute on RGW alone, more beside the suite.
+}, 600_000);

@@ -1,6 +1,7 @@
 /** Upload tokens: what is signed comes back as it was; anything changed or expired is refused. */
 import { describe, expect, it } from 'vitest';
 import {
+  openUploadToken,
   resolveSecret,
   signUploadToken,
   verifyUploadToken,
@@ -53,6 +54,15 @@ describe('upload tokens', () => {
     );
     expect(verifyUploadToken(token, secret, new Date(payload.expiresAt.getTime() - 1000))).toEqual(
       payload,
+    );
+  });
+
+  it('still open once expired, to name the object to delete, but never when forged', () => {
+    const expired = { ...payload, expiresAt: new Date(Math.floor(Date.now() / 1000 - 60) * 1000) };
+    expect(openUploadToken(signUploadToken(expired, secret), secret)).toEqual(expired);
+    const other = signUploadToken(expired, resolveSecret('x'.repeat(32)));
+    expect(() => openUploadToken(other, secret)).toThrowError(
+      expect.objectContaining({ code: 'E_UPLOAD_TOKEN_INVALID' }),
     );
   });
 

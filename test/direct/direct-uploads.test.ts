@@ -5,10 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import sharp from 'sharp';
+import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signUploadToken } from '../../src/uploads/direct-token.js';
-import { directUploads, S3Store } from '../../src/s3.js';
+import { FileSystemStore, MirrorStore } from '../../src/index.js';
+import { directUploads, S3SandboxStore, S3Store } from '../../src/s3.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { s3StoreOptions } from '../support/s3.js';
 import { listDir } from '../middleware/upload-fixtures.js';
@@ -216,7 +219,7 @@ describe.each(databaseKinds())('directUploads on $name', (kind) => {
       expect((await complete(fixture, 1, ticket.token)).status).toBe(200);
     });
 
-    it('403 E_UPLOAD_TOKEN_EXPIRED after the expiry', async () => {
+    it('403 E_UPLOAD_TOKEN_EXPIRED after the expiry; its incoming object is deleted', async () => {
       const { ticket } = await ticketFor(fixture, 1);
       expect((await postToS3(ticket, await photo(30, 20))).ok).toBe(true);
       const expired = signUploadToken(
@@ -233,8 +236,7 @@ describe.each(databaseKinds())('directUploads on $name', (kind) => {
       const res = await complete(fixture, 1, expired);
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ error: { code: 'E_UPLOAD_TOKEN_EXPIRED' } });
-      expect(await fixture.models.UserPicture.count()).toBe(0);
-      expect(await storedKeys(fixture)).toEqual([]);
+      await expectNothingStored();
     });
 
     it('403 E_UPLOAD_TOKEN_USED when a token is completed twice; the first image stays', async () => {
@@ -250,6 +252,28 @@ describe.each(databaseKinds())('directUploads on $name', (kind) => {
         'user-picture/1/16x10.jpe',
         'user-picture/1/30x20.jpe',
       ]);
+    });
+
+    it('completes a token once when two completions race: one 200, one 403 E_UPLOAD_TOKEN_USED', async () => {
+      const { ticket } = await ticketFor(fixture, 1);
+      expect((await postToS3(ticket, await photo(30, 20))).ok).toBe(true);
+      const answers = await Promise.all([
+        complete(fixture, 1, ticket.token),
+        complete(fixture, 1, ticket.token),
+      ]);
+      const outcomes = answers
+        .map((res) => [res.status, (res.body as { error?: { code?: string } }).error?.code])
+        .sort();
+      expect(outcomes).toEqual([
+        [200, undefined],
+        [403, 'E_UPLOAD_TOKEN_USED'],
+      ]);
+      expect(await fixture.models.UserPicture.count()).toBe(2);
+      expect(await storedKeys(fixture)).toEqual([
+        'user-picture/1/16x10.jpe',
+        'user-picture/1/30x20.jpe',
+      ]);
+      expect(await incomingKeys(fixture)).toEqual([]);
     });
 
     it("403 for another user's set: E_UPLOAD_TOKEN_MISMATCH on one's own URL, E_FORBIDDEN on theirs", async () => {
@@ -336,9 +360,52 @@ describe('directUploads options', () => {
     ['expiresIn', { expiresIn: 0 }],
     ['thumbnails', { thumbnails: 'big' }],
     ['maxFileSize', { maxFileSize: -1 }],
+    ['later', { later: {} }],
   ])('E_INVALID_OPTION naming %s', (option, change) => {
     expect(() => directUploads({ ...valid, ...change } as never)).toThrowError(
       expect.objectContaining({ code: 'E_INVALID_OPTION', option }),
     );
+  });
+
+  // Browsers post to one bucket, and completion copies inside it: no other store can do that.
+  const disk = new FileSystemStore({ path: '/nonexistent', baseUrl: 'http://x/' });
+  it.each([
+    ['FileSystemStore', disk],
+    [
+      'S3SandboxStore',
+      new S3SandboxStore({
+        underlying: s3StoreOptions('unused-a'),
+        overriding: s3StoreOptions('unused-b'),
+      }),
+    ],
+    ['MirrorStore over S3', new MirrorStore({ primary: store, mirrors: [disk] })],
+  ])('E_INVALID_OPTION naming store for a %s', (_name, other) => {
+    expect(() => directUploads({ ...valid, store: other } as never)).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'store' }),
+    );
+  });
+
+  it("errors: 'next' hands the 4xx to the app's error handler instead of answering", async () => {
+    const app = express();
+    app.use('/direct', directUploads({ ...valid, authorize: () => false, errors: 'next' }));
+    const seen: unknown[] = [];
+    app.use(
+      (
+        err: { code?: string; status?: number },
+        _req: Request,
+        res: Response,
+        _next: NextFunction,
+      ) => {
+        seen.push([err.status, err.code]);
+        res.status(418).json({ handled: err.code });
+      },
+    );
+    const start = await request(app).post('/direct');
+    const done = await request(app).post('/direct/complete').send({ token: 'forged' });
+    expect([start.status, done.status]).toEqual([418, 418]);
+    expect(seen).toEqual([
+      [403, 'E_FORBIDDEN'],
+      [403, 'E_UPLOAD_TOKEN_INVALID'],
+    ]);
   });
 });

@@ -5,11 +5,19 @@
  * is missing the tests are reported as skipped, with the install command.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as BrowserModule from '../../src/browser.js';
 import { INCOMING_FOLDER } from '../../src/s3.js';
-import { createTestBucket, listKeys, s3Env, type TestBucket } from '../support/s3.js';
+import {
+  createTestBucket,
+  listKeys,
+  s3Env,
+  serverEnforcesAccess,
+  type TestBucket,
+} from '../support/s3.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { jpeg } from './fixture.js';
 import { startServer, type RunningServer } from './server-process.js';
@@ -27,6 +35,12 @@ interface ProgressElement {
 declare const document: {
   querySelector(selector: string): { textContent: string | null } | null;
 };
+/** The page's globals the in-page tests use: the browser module, set by a script tag. */
+declare const window: { imageattach: typeof BrowserModule };
+declare function atob(text: string): string;
+declare class DataTransfer {
+  readonly items: { add(file: File): void };
+}
 
 if (!FOUND) console.warn(`${SUITE}\n`);
 
@@ -119,5 +133,133 @@ describe.skipIf(!FOUND)(SUITE, () => {
     expect(await page.locator('[data-error]').textContent()).toMatch(/not an image/i);
     const keys = await listKeys(bucket.client, bucket.name);
     expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
+  it('shows "too large" inline for a file over maxFileSize, and nothing stays in the bucket', async () => {
+    // Over the example's 20 MiB: S3 refuses the post where it enforces the policy (RGW);
+    // elsewhere the completion refuses the object, deletes it and answers 413.
+    await page.setInputFiles('input[name=picture]', {
+      name: 'huge.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.concat([await jpeg(64, 64), Buffer.alloc(21 * 1024 * 1024)]),
+    });
+    await page.waitForSelector('[data-error]:not([hidden])');
+    expect(await page.locator('[data-error]').textContent()).toMatch(
+      serverEnforcesAccess() ? /too large; send one of at most 20 MiB/ : /larger than/,
+    );
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
+  it('takes a picture dropped on the zone straight to the bucket too', async () => {
+    const id = /\/users\/(\d+)$/.exec(page.url())![1]!;
+    const photo = (await jpeg(640, 480)).toString('base64');
+    const transfer = await page.evaluateHandle((base64: string) => {
+      const data = new DataTransfer();
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      return data;
+    }, photo);
+    posts.length = 0;
+    await page.dispatchEvent('form[data-direct] [data-dropzone]', 'dragover', {
+      dataTransfer: transfer,
+    });
+    await page.dispatchEvent('form[data-direct] [data-dropzone]', 'drop', {
+      dataTransfer: transfer,
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-status]')?.textContent === 'Done',
+    );
+    expect(posts.filter((host) => host === new URL(s3Env().endpoint).host)).toHaveLength(1);
+    const keys = await listKeys(bucket.client, bucket.name);
+    expect(keys).toContain(`user-picture/${id}/640x480.jpe`);
+    expect(keys.filter((key) => key.startsWith(`${INCOMING_FOLDER}/`))).toEqual([]);
+  });
+
+  it('uploadDirect reports progress up to 1 exactly when S3 has the file, and rejects clearly', async () => {
+    // A string, not a function: Vitest would rewrite a function's import() for Node.
+    await page.evaluate(
+      "import('/assets/imageattach-browser.js').then((m) => { window.imageattach = m; })",
+    );
+    const direct = await page.locator('form[data-direct]').getAttribute('data-direct');
+    const bytes = (await jpeg(1200, 900)).toString('base64');
+    // A port nothing listens on: found free, then closed again.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = `http://127.0.0.1:${(probe.address() as { port: number }).port}/`;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const result = await page.evaluate(
+      async ({ direct, bytes, closed }) => {
+        const { uploadDirect, DirectUploadError } = window.imageattach;
+        const post = async (url: string, body: unknown) =>
+          (await fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          }).then((res) => res.json())) as {
+            url: string;
+            fields: Record<string, string>;
+            token: string;
+          };
+        const file = new Blob([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))]);
+        const ticket = await post(direct, {});
+        const fractions: number[] = [];
+        await uploadDirect(file, { ...ticket, onProgress: (p) => fractions.push(p.fraction) });
+        const completed = (await post(`${direct}/complete`, { token: ticket.token })) as unknown;
+
+        // Aborted before it starts, and while it runs: the signal's reason.
+        const again = await post(direct, {});
+        const early = await uploadDirect(file, { ...again, signal: AbortSignal.abort('early') })
+          .then(() => 'resolved')
+          .catch((reason: unknown) => reason);
+        const controller = new AbortController();
+        const late = await uploadDirect(file, {
+          ...again,
+          signal: controller.signal,
+          onProgress: () => controller.abort('late'),
+        })
+          .then(() => 'resolved')
+          .catch((reason: unknown) => reason);
+        // S3 unreachable.
+        const unreachable = await uploadDirect(file, {
+          url: closed,
+          fields: again.fields,
+        })
+          .then(() => 'resolved')
+          .catch((error: unknown) =>
+            error instanceof DirectUploadError
+              ? { name: error.name, status: error.status }
+              : String(error),
+          );
+        // A field the policy pins, changed: S3 refuses the form, if it enforces policies.
+        const tampered = await uploadDirect(file, {
+          ...(await post(direct, {})),
+          fields: { ...again.fields, 'Content-Type': 'text/html' },
+        })
+          .then(() => 'resolved')
+          .catch((error: unknown) =>
+            error instanceof DirectUploadError
+              ? { name: error.name, status: error.status, s3Code: error.s3Code }
+              : String(error),
+          );
+        return { fractions, completed, early, late, unreachable, tampered };
+      },
+      { direct: direct!, bytes, closed },
+    );
+    expect(result.fractions.length).toBeGreaterThan(0);
+    expect(result.fractions.at(-1)).toBe(1);
+    // 1 only once: every progress before S3's answer stays below it, and none goes back.
+    expect(result.fractions.slice(0, -1).every((fraction) => fraction < 1)).toBe(true);
+    expect(result.fractions).toEqual([...result.fractions].sort((a, b) => a - b));
+    expect(result.completed).toHaveProperty('picture');
+    expect(result.early).toBe('early');
+    expect(result.late).toBe('late');
+    expect(result.unreachable).toEqual({ name: 'DirectUploadError', status: 0 });
+    // RGW enforces the policy, answering S3's XML error; s3rver ignores policies.
+    expect(result.tampered).toEqual(
+      serverEnforcesAccess()
+        ? { name: 'DirectUploadError', status: 403, s3Code: 'AccessDenied' }
+        : 'resolved',
+    );
   });
 });

@@ -66,5 +66,8 @@ it('rejects with E_STORE when the source is no longer the version asked for', as
   // (what it wrote is the caller's to remove: a transaction's rollback does).
   await expect(
     store.copyFile('in/c', 'user', 3, 1, 1, 'image/png', false, { ifMatch: ETag! }),
-  ).rejects.toMatchObject({ code: 'E_STORE' });
+  ).rejects.toMatchObject({
+    code: 'E_STORE',
+    cause: { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } },
+  });
 });

@@ -109,8 +109,9 @@ function setUpUpload(form) {
    * check and attach it; resolves like `upload`.
    */
   async function uploadToBucket(file, onProgress, onSent) {
+    let ticket;
     try {
-      const ticket = await postJson(form.dataset.direct, {});
+      ticket = await postJson(form.dataset.direct, {});
       await uploadDirect(file, {
         url: ticket.url,
         fields: ticket.fields,
@@ -121,8 +122,10 @@ function setUpUpload(form) {
       return null;
     } catch (error) {
       if (error.name === 'DirectUploadError') {
-        if (error.s3Code === 'EntityTooLarge')
-          return 'The file is too large; send one of at most 20 MB.';
+        if (error.s3Code === 'EntityTooLarge') {
+          const mib = Math.floor(ticket.maxBytes / (1024 * 1024));
+          return `The file is too large; send one of at most ${mib} MiB.`;
+        }
         return error.status === 0
           ? 'The upload did not reach the storage. Check your connection and try again.'
           : `The storage refused the upload (HTTP ${error.status}${error.s3Code ? ` ${error.s3Code}` : ''}).`;

@@ -50,6 +50,7 @@ import {
 } from '../uploads/direct-token.js';
 import { resolveImageOptions, type ImageStorageOptions } from '../uploads/options.js';
 import { drainRequest, sendError, type ErrorMode } from '../uploads/respond.js';
+import { uploadPlaceholder } from '../uploads/upload-placeholder.js';
 import type {
   AttachableImage,
   AttachedFile,
@@ -69,6 +70,8 @@ export interface DirectUploadTarget<I extends AttachableImage = AttachableImage>
       height: number;
       mimetype: string;
       original: true;
+      /** The placeholder, decoded before the transaction (see upload-placeholder.ts). */
+      values?: { placeholder: string | null };
     },
   ): Promise<I>;
   generateThumbnails(sizes: readonly ThumbnailSize[], options: ThumbnailWriteOptions): Promise<I[]>;
@@ -287,6 +290,7 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
             payload.key,
             incoming.etag === undefined ? {} : { ifMatch: incoming.etag },
           );
+      const values = await uploadPlaceholder(set, staged.path, info.mimetype, resolved.queue);
       const { image, made } = await resolved.queue
         .run(() =>
           imageTransaction(set.sequelize, async (root) => {
@@ -298,6 +302,7 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
               height: info.height,
               mimetype: info.mimetype,
               original: true,
+              ...(values === undefined ? {} : { values }),
             });
             const made =
               sizes.length === 0

@@ -173,7 +173,7 @@ describe('README "Delivering images": each helper with the HTML it produces', ()
     await dir?.remove();
   });
 
-  it('shows an image’s toHTML, and a set’s srcset, toHTML and toPictureHTML with a placeholder', () => {
+  it('shows an image’s toHTML, and a set’s srcset, toHTML, toPictureHTML with a placeholder and variantUrl', () => {
     const calls = examples.map((example) => example.code).join('\n');
     for (const helper of [
       /\bphoto\.toHTML\(/,
@@ -181,6 +181,7 @@ describe('README "Delivering images": each helper with the HTML it produces', ()
       /\.photo\.toHTML\(/,
       /\.photo\.toPictureHTML\(/,
       /placeholder: true/,
+      /\.photo\.variantUrl\(/,
     ]) {
       expect(calls).toMatch(helper);
     }

@@ -2,7 +2,7 @@
  * The package as its users meet it: packed with `npm pack` (which builds it), its file list,
  * publint and arethetypeswrong on the tarball, then installed into a fresh folder without the
  * AWS SDK, where an ESM app and a CommonJS app attach an image and read it back, and the S3
- * subpath fails with the command that installs the SDK.
+ * subpath fails with the command that installs the SDK (as PDFs do without pdf.js).
  */
 import { execFile } from 'node:child_process';
 import {
@@ -185,14 +185,15 @@ describe('the packed tarball', () => {
   });
 });
 
-describe('installed into a fresh app, without the AWS SDK', () => {
-  it('did not install the SDK or Vitest (optional peers)', () => {
+describe('installed into a fresh app, without the AWS SDK or pdf.js', () => {
+  it('did not install the SDK, Vitest or pdf.js (optional peers)', () => {
     expect(existsSync(join(app, 'node_modules/@aws-sdk'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules/pdfjs-dist'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/sequelize-imageattach/dist/index.js'))).toBe(true);
   });
 
-  it('runs an ESM app; the S3 subpath and storeFromUrl name the install command', async () => {
+  it('runs an ESM app; the S3 subpath, storeFromUrl and PDF uploads name the install command', async () => {
     const result = await timed('esm app', () => run(process.execPath, ['app.mjs'], app));
     expect(result.code, result.stderr).toBe(0);
     const output = JSON.parse(result.stdout) as {
@@ -201,6 +202,7 @@ describe('installed into a fresh app, without the AWS SDK', () => {
       thumbnail: unknown[];
       url: string;
       s3: { code: string; message: string }[];
+      pdf: { code: string; option: string; message: string } | null;
     };
     expect(output.same).toBe(true);
     expect(output.original).toEqual([40, 30, 'image/png']);
@@ -213,6 +215,8 @@ describe('installed into a fresh app, without the AWS SDK', () => {
       expect(failure.code).toBe('E_MISSING_DEPENDENCY');
       expect(failure.message).toContain(SDK_INSTALL);
     }
+    expect(output.pdf).toMatchObject({ code: 'E_INVALID_OPTION', option: 'formats' });
+    expect(output.pdf?.message).toContain('npm install pdfjs-dist@5.6.205');
   });
 
   it('runs a CommonJS app through require(esm); require of the S3 subpath names the command', async () => {

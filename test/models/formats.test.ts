@@ -184,6 +184,23 @@ describe.each(databaseKinds())('formats beside sizes on $name', (kind) => {
     expect(report.orphans).toEqual([]);
   });
 
+  test('gc tells a format whose row is gone from the formats of the same size that stay', async () => {
+    const m = await member();
+    await m.avatar.generateThumbnails([{ width: 100 }], { store, formats: ['avif', 'webp'] });
+    const avif = await m.avatar.findThumbnail({ width: 100, format: 'avif' });
+    // The row alone, as a crash between the row's delete and the file's would leave it.
+    await models.MemberAvatar.destroy({
+      where: { memberId: m.id, width: 100, height: 158, mimetype: 'image/avif' },
+      hooks: false,
+    });
+    const report = await gc({ store, models: [models.MemberAvatar], gracePeriod: 0 });
+    expect(report.missing).toEqual([]);
+    expect(report.orphans).toHaveLength(1);
+    expect(report.orphans[0]).toMatchObject({
+      key: { objectType: avif.objectType, width: 100, height: 158, mimetype: 'image/avif' },
+    });
+  });
+
   test('migration copies every format of every size', async () => {
     const m = await member();
     await m.avatar.generateThumbnails([{ width: 100 }], { store, formats: ['avif', 'webp'] });

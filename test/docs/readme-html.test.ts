@@ -4,7 +4,7 @@
  * section describes, and what it returns must be the block after it, so the examples cannot
  * drift from the code.
  *
- * Conventions of those pairs (the README says them too):
+ * Conventions of those pairs (the README states the last two):
  * - the ts block's last statement starting at the left margin is its value (`return`ed);
  *   `product` is in scope, and URLs come from the section's store (the current store);
  * - in the html block, a line break and the indentation after it stand for one space, or for

@@ -1,8 +1,9 @@
 /**
  * `attachImage()`: stores the image `uploadImage` staged as the original of an image set, with
  * its thumbnails, in one transaction, and describes the result on `res.locals.image`. The
- * image is decoded first, once, in a slot of the processing queue (see upload-thumbnails.ts);
- * the transaction then only writes rows and files, holding no slot.
+ * image is decoded first, once, in a slot of the processing queue (see upload-thumbnails.ts),
+ * and its placeholder too when the model keeps one (upload-placeholder.ts); the transaction
+ * then only writes rows and files, holding no slot.
  */
 import type { ServerResponse } from 'node:http';
 import type { Sequelize, Transaction } from 'sequelize';

@@ -127,6 +127,7 @@ describe.each(databaseKinds())('variantRouter on $name', (kind) => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('image/jpeg');
     expect(res.headers['cache-control']).toBe('public, max-age=3600');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(await sharp(res.body as Buffer).metadata()).toMatchObject({
       format: 'jpeg',
       width: 16,

@@ -10,7 +10,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { readPdf as readPdfFromSource } from '../src/images/pdf-render.js';
+import { THREE_PAGES } from './images/pdf-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -158,6 +161,22 @@ describe('package.json exports and the build', () => {
       ),
     );
     for (const source of sources) expect(source).not.toMatch(/from ['"]pg-boss['"]/);
+  });
+
+  // From source the PDF reader's worker is TypeScript, loaded through tsx (as every other test
+  // runs it); only the build runs it as users do, from the `.js` file beside the reader.
+  it('reads and renders a PDF in the built worker thread (dist/images/pdf-worker.js)', async () => {
+    expect(existsSync(join(out, 'images/pdf-worker.js'))).toBe(true);
+    const built = pathToFileURL(join(out, 'images/pdf-render.js')).href;
+    const { readPdf } = (await import(built)) as { readPdf: typeof readPdfFromSource };
+    const { png, pages, width, height } = await readPdf(THREE_PAGES, {
+      bound: { width: 40, height: 20 },
+    });
+    expect({ pages, width, height }).toEqual({ pages: 3, width: 200, height: 100 });
+    const metadata = await sharp(png).metadata();
+    expect(metadata.format).toBe('png');
+    expect(metadata.width).toBeGreaterThanOrEqual(40);
+    expect(metadata.height).toBeGreaterThanOrEqual(20);
   });
 
   it('imports every other built entry whose source exists', async () => {

@@ -1,8 +1,9 @@
 /**
  * `attachImage()`: stores the image `uploadImage` staged as the original of an image set, with
  * its thumbnails, in one transaction, and describes the result on `res.locals.image`. The
- * image is decoded first, once, in a slot of the processing queue (see upload-thumbnails.ts);
- * the transaction then only writes rows and files, holding no slot.
+ * image is decoded first, once, in a slot of the processing queue (see upload-thumbnails.ts),
+ * and its placeholder too when the model keeps one (upload-placeholder.ts); the transaction
+ * then only writes rows and files, holding no slot.
  */
 import type { ServerResponse } from 'node:http';
 import type { Sequelize, Transaction } from 'sequelize';
@@ -24,6 +25,7 @@ import { requestFiles } from '../uploads/cleanup.js';
 import { takesPendingDecodes } from '../uploads/deferred-decode.js';
 import { failRequest, type ErrorMode } from '../uploads/respond.js';
 import type { StagedImageFile } from '../uploads/storage.js';
+import { uploadPlaceholder, type PlaceholderValues } from '../uploads/upload-placeholder.js';
 import { renderUploadThumbnails, type UploadRenders } from '../uploads/upload-thumbnails.js';
 import type { Middleware } from './middleware.js';
 import type { UploadedRequest } from './upload.js';
@@ -76,6 +78,8 @@ export interface AttachableImageSet<
       original: true;
       /** The staged file may be moved into the store (it is not read again). */
       move?: boolean;
+      /** The placeholder, decoded before the transaction (see upload-placeholder.ts). */
+      values?: { placeholder: string | null };
     },
   ): Promise<I>;
   generateThumbnail(size: ThumbnailSize, options: ThumbnailWriteOptions): Promise<I>;
@@ -215,7 +219,12 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
   });
 
   /** Rows and files in one transaction, with the thumbnails `renders` holds: no decode. */
-  const attach = (set: AttachableImageSet<I>, staged: StagedImageFile, renders: UploadRenders) =>
+  const attach = (
+    set: AttachableImageSet<I>,
+    staged: StagedImageFile,
+    renders: UploadRenders,
+    values: PlaceholderValues,
+  ) =>
     writeTransaction(set.sequelize, async (root) => {
       // Any failure below fails the upload and rolls all of it back: no savepoints.
       const transaction = markAllOrNothing(root);
@@ -243,6 +252,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
         mimetype: staged.mimetype,
         original: true,
         move,
+        ...(values === undefined ? {} : { values }),
       });
       let made: I[] = [];
       if (later !== undefined) {
@@ -294,7 +304,8 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
             'There is nothing to attach the image to; check the URL.',
           );
         }
-        return attach(set, staged, renders);
+        const values = await uploadPlaceholder(set, staged.path, staged.mimetype, queue);
+        return attach(set, staged, renders, values);
       })
       .then(
         ({ image, made, boxes }) => {

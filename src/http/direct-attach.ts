@@ -28,6 +28,7 @@ import { removeFile } from '../uploads/cleanup.js';
 import { deferDecode } from '../uploads/deferred-decode.js';
 import type { UploadTokenPayload } from '../uploads/direct-token.js';
 import type { ResolvedImageOptions } from '../uploads/options.js';
+import { uploadPlaceholder } from '../uploads/upload-placeholder.js';
 import { renderUploadThumbnails } from '../uploads/upload-thumbnails.js';
 import type {
   AttachableImage,
@@ -51,6 +52,8 @@ export interface DirectUploadTarget<
       height: number;
       mimetype: string;
       original: true;
+      /** The placeholder, decoded before the transaction (see upload-placeholder.ts). */
+      values?: { placeholder: string | null };
     },
   ): Promise<I>;
   generateThumbnails(sizes: readonly ThumbnailSize[], options: ThumbnailWriteOptions): Promise<I[]>;
@@ -105,6 +108,7 @@ export async function attachIncoming<I extends AttachableImage>(
       renderNow,
       resolved.queue,
     );
+    const values = await uploadPlaceholder(set, staged.path, info.mimetype, resolved.queue);
     // The checked bytes are copied inside S3, and only if the object is still what was read.
     const source = rasterized
       ? staged.path
@@ -121,6 +125,7 @@ export async function attachIncoming<I extends AttachableImage>(
         height: info.height,
         mimetype: info.mimetype,
         original: true,
+        ...(values === undefined ? {} : { values }),
       });
       if (sizes.length === 0) return { image, made: [], boxes: [] };
       if (later !== undefined) {

@@ -117,7 +117,7 @@ export class HotFileCache {
       if (identityOf(after) !== identity || BigInt(bytes.length) !== after.size) return;
       const old = this.#entries.get(path);
       if (old !== undefined) this.#drop(path, old);
-      this.#entries.set(path, { bytes, mtime: after.mtime, identity });
+      this.#entries.set(path, { bytes, mtime: statsDate(after.mtimeNs), identity });
       this.#bytes += bytes.length;
       for (const [oldest, entry] of this.#entries) {
         if (this.#bytes <= this.maxBytes) break;
@@ -132,6 +132,16 @@ export class HotFileCache {
     this.#entries.delete(path);
     this.#bytes -= entry.bytes.length;
   }
+}
+
+/**
+ * The `mtime` a plain `fs.Stats` has for `ns`: rounded to the millisecond, where a
+ * `BigIntStats`' is cut. The ETag and Last-Modified from disk are made from a plain stat, so
+ * the cache's must be too, or half of all files would get another ETag from memory.
+ */
+function statsDate(ns: bigint): Date {
+  const ms = Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
+  return new Date(Math.round(ms));
 }
 
 function identityOf(stats: BigIntStats): string {

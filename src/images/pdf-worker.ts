@@ -34,9 +34,10 @@ parentPort?.once('message', (job: PdfJob) => {
 
 parentPort?.postMessage(PDF_WORKER_READY);
 
-async function run(job: PdfJob): Promise<PdfAnswer> {
-  const doc = await pdfjs.getDocument({
-    data: job.data,
+/** What pdf.js is told, for the bytes `data` of `job`. */
+function documentOptions(job: PdfJob, data: Uint8Array, stopAtErrors: boolean) {
+  return {
+    data,
     // Type 4 (PostScript calculator) functions are interpreted, never compiled with `new Function`.
     isEvalSupported: false,
     // Glyphs are drawn as paths from the font programs pdf.js parses itself: no FontFace, no
@@ -58,12 +59,36 @@ async function run(job: PdfJob): Promise<PdfAnswer> {
     disableAutoFetch: true,
     // An embedded image larger than the pixel limit is not decoded.
     maxImageSize: job.maxPixels,
-    // A content stream that fails to parse fails the render instead of drawing a part of it.
-    stopAtErrors: true,
+    stopAtErrors,
     isOffscreenCanvasSupported: false,
     isImageDecoderSupported: false,
     verbosity: 0,
-  }).promise;
+  };
+}
+
+/**
+ * Whether the first page's operator list, `drawn` operators long, was cut short by an error.
+ * With `stopAtErrors` pdf.js ends the list at the first broken operator (an unknown resource, a
+ * stream that is no stream, garbage) but hands what came before it, often nothing, to the
+ * caller as if complete: the page would render blank or in part, and be accepted. Read
+ * leniently, the same page skips what is broken and goes on, so it has more operators.
+ */
+async function cutShort(job: PdfJob, data: Uint8Array, drawn: number): Promise<boolean> {
+  const lenient = await pdfjs.getDocument(documentOptions(job, data, false)).promise;
+  try {
+    const page = await lenient.getPage(1);
+    const list = await page.getOperatorList({ annotationMode: pdfjs.AnnotationMode.ENABLE_FORMS });
+    return list.fnArray.length > drawn;
+  } finally {
+    await lenient.destroy();
+  }
+}
+
+async function run(job: PdfJob): Promise<PdfAnswer> {
+  // pdf.js may keep the bytes it is given: the lenient read of `cutShort` gets its own copy.
+  const copy = job.render ? job.data.slice() : undefined;
+  // A broken content stream ends the operator list at the error (see `cutShort`).
+  const doc = await pdfjs.getDocument(documentOptions(job, job.data, true)).promise;
   try {
     // Document JavaScript is never run: pdf.js's core has no interpreter for it (that is the
     // viewer's sandbox, not loaded here), and nothing here asks for actions or forms.
@@ -86,6 +111,13 @@ async function run(job: PdfJob): Promise<PdfAnswer> {
     const cap = Math.sqrt(job.maxPixels / (width * height));
     const scale = Math.min(cap, Math.max(wanted.width / width, wanted.height / height));
     const scaled = page.getViewport({ scale: scale * page.userUnit });
+    // The same list the render draws (same intent and annotation mode: pdf.js keeps it).
+    const drawn = await page.getOperatorList({
+      annotationMode: pdfjs.AnnotationMode.ENABLE_FORMS,
+    });
+    if (await cutShort(job, copy!, drawn.fnArray.length)) {
+      return { ok: false, problem: 'unreadable', message: "The first page's content is broken." };
+    }
     const factory = doc.canvasFactory as PdfCanvasFactory;
     const { canvas, context } = factory.create(
       Math.max(1, Math.ceil(scaled.width)),

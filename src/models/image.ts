@@ -36,8 +36,9 @@ export interface ImageAttributesOptions {
   /**
    * Put `mimetype` in the primary key, beside `width` and `height`, so one size can be kept in
    * several formats (`generateThumbnails(sizes, { formats: ['avif', 'webp'] })`). For new
-   * tables: SQLAlchemy-ImageAttach's tables key on (parent, width, height) only, and its
-   * `find_thumbnail` then sees several rows of one size.
+   * tables: SQLAlchemy-ImageAttach keys on (parent, width, height) only, so once a size has
+   * several formats its `find_thumbnail` and `generate_thumbnail` of that size raise
+   * `MultipleResultsFound` (see the README's table of `imageAttributes()` options).
    * @default false (the original's schema)
    */
   mimetypeInKey?: boolean;

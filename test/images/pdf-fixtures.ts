@@ -14,13 +14,18 @@ export interface PdfPage {
   content?: string;
   /** FlateDecode the content stream. */
   deflate?: boolean;
+  /** More entries of the page's dictionary, as PDF text (`/Resources << … >>`, `/Annots [ … ]`). */
+  entries?: string;
 }
 
 /** A PDF of `pages`, with a classic xref table pointing at each object. */
-export function makePdf(pages: readonly PdfPage[], options: { xref?: 'broken' } = {}): Buffer {
+export function makePdf(
+  pages: readonly PdfPage[],
+  options: { xref?: 'broken'; catalog?: string } = {},
+): Buffer {
   const objects: Buffer[] = [];
   const kids = pages.map((_, i) => `${3 + 2 * i} 0 R`).join(' ');
-  objects[1] = Buffer.from('<< /Type /Catalog /Pages 2 0 R >>');
+  objects[1] = Buffer.from(`<< /Type /Catalog /Pages 2 0 R${options.catalog ?? ''} >>`);
   objects[2] = Buffer.from(`<< /Type /Pages /Kids [${kids}] /Count ${pages.length} >>`);
   pages.forEach((page, i) => {
     const [r, g, b] = page.color ?? [1, 1, 1];
@@ -28,7 +33,7 @@ export function makePdf(pages: readonly PdfPage[], options: { xref?: 'broken' } 
     const content = page.deflate ? deflateSync(text) : Buffer.from(text, 'latin1');
     objects[3 + 2 * i] = Buffer.from(
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${page.width} ${page.height}] ` +
-        `/Contents ${4 + 2 * i} 0 R >>`,
+        `/Contents ${4 + 2 * i} 0 R${page.entries === undefined ? '' : ` ${page.entries}`} >>`,
     );
     objects[4 + 2 * i] = Buffer.concat([
       Buffer.from(

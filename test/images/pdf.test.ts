@@ -2,6 +2,8 @@
  * PDF originals read and rendered by pdf.js in a worker: the first page of a real multi-page
  * document, and the hostile shapes refused within their budgets with their 422 codes.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { readPdf } from '../../src/images/pdf-render.js';
@@ -14,6 +16,9 @@ import {
   THOUSANDS_OF_PAGES,
   THREE_PAGES,
 } from './pdf-fixtures.js';
+
+/** A page resource: Helvetica, one of the 14 standard fonts, not embedded. */
+const HELVETICA = '/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >>';
 
 /** CPU microseconds (every thread of the process) that `fn` took. */
 async function cpuOf<T>(fn: () => Promise<T>): Promise<{ result: T; cpu: number }> {
@@ -85,10 +90,9 @@ describe('readPdf', () => {
 
   it('refuses a broken xref that pdf.js would repair (E_PDF_UNREADABLE)', async () => {
     expect(findPdfStructureProblem(BROKEN_XREF)).toMatch(/xref entry 1/);
-    expect(await refusal(() => readPdf(BROKEN_XREF))).toEqual({
-      code: 'E_PDF_UNREADABLE',
-      status: 422,
-    });
+    const { result, cpu } = await cpuOf(() => refusal(() => readPdf(BROKEN_XREF)));
+    expect(result).toEqual({ code: 'E_PDF_UNREADABLE', status: 422 });
+    expect(cpu).toBeLessThan(20_000_000);
   });
 
   it.each([
@@ -110,6 +114,88 @@ describe('readPdf', () => {
       code: 'E_PDF_UNREADABLE',
       status: 422,
     });
+  });
+
+  it('fetches nothing and runs no JavaScript: a standard font from disk, links and actions left alone', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // Red page, black text in Helvetica (not embedded: pdf.js draws it from its own font
+      // data), a link, a JavaScript open action that would post to the server, and an action
+      // on closing that would open a URL.
+      const pdf = makePdf(
+        [
+          {
+            width: 200,
+            height: 100,
+            content: '1 0 0 rg 0 0 200 100 re f 0 0 0 rg BT /F1 48 Tf 10 30 Td (Hello) Tj ET',
+            entries:
+              `/Resources << ${HELVETICA} >> ` +
+              `/Annots [ << /Type /Annot /Subtype /Link /Rect [0 0 200 100] /A << /S /URI /URI (${origin}/link) >> >> ]`,
+          },
+        ],
+        {
+          catalog:
+            ` /OpenAction << /S /JavaScript /JS (this.submitForm('${origin}/js'); app.alert(1)) >>` +
+            ` /AA << /WC << /S /URI /URI (${origin}/close) >> >>`,
+        },
+      );
+      const { png } = await readPdf(pdf, { bound: { width: 200, height: 100 } });
+      const { data, info } = await sharp(png)
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      let dark = 0;
+      for (let at = 0; at < data.length; at += 3) {
+        if (data[at]! < 80 && data[at + 1]! < 80 && data[at + 2]! < 80) dark += 1;
+      }
+      // The text is drawn (its glyphs came from pdfjs-dist's folder), the page stays red.
+      expect(dark).toBeGreaterThan(200);
+      const corner = (info.height - 2) * info.width * 3 + (info.width - 2) * 3;
+      expect([...data.subarray(corner, corner + 3)]).toEqual([255, 0, 0]);
+      expect(requests).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it.each([
+    ['an operator that is garbage', 'q ) >> ]] Q'],
+    ['an image that is not there', '/Nope Do'],
+    ['an XObject that is no stream', '/Im1 Do'],
+  ])(
+    'refuses a first page with %s (E_PDF_UNREADABLE) instead of rendering it blank',
+    async (_name, broken) => {
+      const page = {
+        width: 200,
+        height: 100,
+        content: `1 0 0 rg 0 0 200 100 re f 0 0 0 rg BT /F1 48 Tf 10 30 Td (Hello) Tj ET ${broken}`,
+        entries:
+          `/Resources << ${HELVETICA} /XObject << /Im1 << /Type /XObject /Subtype /Image ` +
+          '/Width 1 /Height 1 /ColorSpace /DeviceRGB /BitsPerComponent 8 >> >> >>',
+      };
+      expect(await refusal(() => readPdf(makePdf([page])))).toEqual({
+        code: 'E_PDF_UNREADABLE',
+        status: 422,
+      });
+      // Its size and page count are still read; only drawing it is refused.
+      expect(await readPdf(makePdf([page]), { render: false })).toEqual({
+        pages: 1,
+        width: 200,
+        height: 100,
+      });
+    },
+  );
+
+  it('renders a page with nothing on it: blank is not broken', async () => {
+    const { png } = await readPdf(makePdf([{ width: 200, height: 100, content: '' }]));
+    const { channels } = await sharp(png).stats();
+    expect(channels.slice(0, 3).map((channel) => channel.min)).toEqual([255, 255, 255]);
   });
 
   it('ends a render past its time limit (E_PDF_RENDER_TIMEOUT)', async () => {

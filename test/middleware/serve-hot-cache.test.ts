@@ -70,6 +70,26 @@ describe('hot-file cache', () => {
     expect(cache.size).toBe(3000);
   });
 
+  // A plain stat rounds to the millisecond, a bigint one cuts: a time 0.75 ms past one tells.
+  it.each([0.25, 0.75])(
+    'gives the ETag and Last-Modified of the disk for an mtime %s ms past a millisecond',
+    async (fraction) => {
+      const seconds = Math.floor(Date.now() / 1000) - 60;
+      await utimes(file, seconds, seconds + 0.123 + fraction / 1000);
+      const cache = new HotFileCache();
+      const listener = appWith(cache);
+      const fromDisk = await request(listener).get(PATH).expect(200);
+      await warm(listener, cache);
+      const fromMemory = await request(listener).get(PATH).expect(200);
+      expect(fromMemory.headers.etag).toBe(fromDisk.headers.etag);
+      expect(fromMemory.headers['last-modified']).toBe(fromDisk.headers['last-modified']);
+      const revalidated = await request(listener)
+        .get(PATH)
+        .set('If-None-Match', fromDisk.headers.etag as string);
+      expect(revalidated.status).toBe(304);
+    },
+  );
+
   it('answers If-None-Match and HEAD from memory like serve-static', async () => {
     const cache = new HotFileCache();
     const listener = appWith(cache);

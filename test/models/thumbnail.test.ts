@@ -1,6 +1,7 @@
 import sharp from 'sharp';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
+  AVIF_EFFORT,
   DecodedImage,
   renderThumbnail,
   thumbnailDimensions,
@@ -114,6 +115,28 @@ async function pixel(data: Buffer, x: number, y: number) {
 }
 
 describe('the sharp pipeline', () => {
+  test('encodes AVIF at effort 2 (sharp’s default, 4, costs seconds a thumbnail)', async () => {
+    const avif = vi.spyOn(sharp.prototype, 'avif');
+    try {
+      const { bytes, mimetype } = await jpeg405x640();
+      const thumb = await renderThumbnail(bytes, mimetype, 101, 160, {
+        format: 'avif',
+        quality: 50,
+      });
+      expect(avif).toHaveBeenCalledWith({ quality: 50, effort: AVIF_EFFORT });
+      expect(AVIF_EFFORT).toBe(2);
+      const meta = await sharp(thumb.data).metadata();
+      expect([meta.format, meta.compression, meta.width, meta.height]).toEqual([
+        'heif',
+        'av1',
+        101,
+        160,
+      ]);
+    } finally {
+      avif.mockRestore();
+    }
+  });
+
   test('resizes to the exact box (fill) in the original format', async () => {
     const { bytes, mimetype } = await jpeg405x640();
     const thumb = await renderThumbnail(bytes, mimetype, 202, 320);

@@ -10,6 +10,7 @@ import {
   AttachTargetNotFoundError,
   ForbiddenError,
   ImageAttachError,
+  InvalidBodyError,
   InvalidOptionError,
   QueueFullError,
   UnsupportedMediaTypeError,
@@ -40,7 +41,7 @@ import { resolveImageOptions, type ImageStorageOptions } from '../uploads/option
 import { drainRequest, sendError, type ErrorMode } from '../uploads/respond.js';
 import type { AttachableImage } from './attach.js';
 import { attachIncoming, type DirectUploadTarget } from './direct-attach.js';
-import { isJson, readBody, sendJson } from './direct-json.js';
+import { isJson, readJsonBody, sendJson } from './json.js';
 import { checkLater } from './later-thumbnails.js';
 
 export type { DirectUploadTarget } from './direct-attach.js';
@@ -112,6 +113,8 @@ export interface DirectUploadTicket {
   expiresAt: string;
 }
 
+/** A completion's body is `{ "token": … }`: a few hundred bytes. */
+const MAX_BODY = 8 * 1024;
 const DEFAULT_EXPIRES_IN = 600;
 const MAX_EXPIRES_IN = 7 * 24 * 3600;
 
@@ -213,8 +216,11 @@ export function directUploads<I extends AttachableImage = AttachableImage>(
     if (!isJson(req)) {
       throw new UnsupportedMediaTypeError('Send the token as application/json: { "token": … }.');
     }
-    const body = await readBody(req);
-    const token = (body as { token?: unknown } | undefined)?.token;
+    const body = await readJsonBody(req, { maxBytes: MAX_BODY });
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new InvalidBodyError('The body must be a JSON object { "token": … }.');
+    }
+    const { token } = body as { token?: unknown };
     if (token === undefined) {
       throw new UploadTokenInvalidError('The request has no upload token; send { "token": … }.');
     }

@@ -24,6 +24,7 @@ import {
 import type { MigrationOptions } from '../migration/types.js';
 import { Store } from '../stores/store.js';
 import { DistributedMigrations } from './distributed-migrations.js';
+import { isJson, readJsonBody, sendJson } from './json.js';
 import type { Middleware } from './middleware.js';
 
 export interface MigrationRouterOptions {
@@ -117,7 +118,8 @@ export function migrationRouter(options: MigrationRouterOptions): Middleware {
         else if (!isJson(req))
           sendError(res, new UnsupportedMediaTypeError('Send application/json.'));
         else if (route === 'POST /cancel') cancel(res);
-        else start(res, await readBody(req), sequelize, stores);
+        else
+          start(res, await readJsonBody(req, { maxBytes: MAX_BODY, empty: {} }), sequelize, stores);
       })
       .catch(next);
   };
@@ -174,7 +176,7 @@ async function routeDistributed(
     if (status === false) sendError(res, new NoMigrationError('No migration is running.'));
     else sendJson(res, 202, { migration: status });
   } else {
-    const parsed = parseStart(await readBody(req), stores);
+    const parsed = parseStart(await readJsonBody(req, { maxBytes: MAX_BODY, empty: {} }), stores);
     if (typeof parsed === 'string') {
       sendError(res, new InvalidBodyError(parsed));
       return;
@@ -347,37 +349,6 @@ function validate(options: MigrationRouterOptions): MigrationRouterOptions {
     throw new InvalidOptionError('eventInterval', 'must be a number of milliseconds');
   }
   return options;
-}
-
-function isJson(req: IncomingMessage): boolean {
-  return /^application\/json\b/i.test(req.headers['content-type'] ?? '');
-}
-
-/** The JSON body: the one a body parser left on `req.body`, else read here, up to 16 KiB. */
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined && req.readableEnded) return parsed;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  // Read to the end even past the limit: destroying the request would cut off the answer.
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
-  }
-  if (size > MAX_BODY) return undefined;
-  if (size === 0) return parsed ?? {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(JSON.stringify(body));
 }
 
 function sendError(res: ServerResponse, error: ImageAttachError): void {

@@ -57,7 +57,7 @@ export interface DistributeGcOptions {
 }
 
 /** The sum of a distributed gc's ranges. */
-export interface DistributedGcStatus extends GcCounts {
+export interface DistributedGcStatus {
   id: string;
   /**
    * `'finished'` once every range is done; `'abandoned'` when a later start took it over
@@ -72,6 +72,8 @@ export interface DistributedGcStatus extends GcCounts {
   files: number;
   /** Staged files settled by `recoverStagedFiles` (recovered or removed). */
   recovered: number;
+  /** Each finding summed over the ranges: the `counts` of one whole `gc`'s report. */
+  counts: GcCounts;
 }
 
 export interface GcRunRow {
@@ -305,10 +307,18 @@ export class DistributedGc {
       ranges: number('ranges'),
       rangesDone: number('rangesDone'),
       workersAlive,
-      ...(Object.fromEntries(COUNTERS.map((name) => [name, number(name)])) as Record<
-        (typeof COUNTERS)[number],
-        number
-      >),
+      rows: number('rows'),
+      files: number('files'),
+      recovered: number('recovered'),
+      counts: {
+        orphans: number('orphans'),
+        recent: number('recent'),
+        staged: number('staged'),
+        missing: number('missing'),
+        unknown: number('unknown'),
+        deleted: number('deleted'),
+        deleteFailures: number('deleteFailures'),
+      },
     };
   }
 

@@ -54,14 +54,14 @@ export async function runGcOnWorkers(
       args.json
         ? `${JSON.stringify(final, null, 2)}\n`
         : `gc ${final.state}: checked ${final.rows} row(s) and ${final.files} file(s) in ` +
-            `${final.ranges} range(s); ${final.orphans} orphan file(s)` +
-            `${args.delete ? `, ${final.deleted} removed` : ' (run with --delete to remove them)'}; ` +
-            `${final.recent} unowned file(s) within the grace period left alone; ` +
-            `${final.missing} row(s) whose file is missing; ${final.unknown} unknown; ` +
-            `${final.deleteFailures} delete failure(s); ${final.recovered} staged file(s) ` +
+            `${final.ranges} range(s); ${final.counts.orphans} orphan file(s)` +
+            `${args.delete ? `, ${final.counts.deleted} removed` : ' (run with --delete to remove them)'}; ` +
+            `${final.counts.recent} unowned file(s) within the grace period left alone; ` +
+            `${final.counts.missing} row(s) whose file is missing; ${final.counts.unknown} unknown; ` +
+            `${final.counts.deleteFailures} delete failure(s); ${final.recovered} staged file(s) ` +
             'recovered.\n',
     );
-    const trouble = final.missing + final.unknown + final.deleteFailures;
+    const trouble = final.counts.missing + final.counts.unknown + final.counts.deleteFailures;
     return final.state === 'finished' && trouble === 0 ? 0 : 1;
   });
 }
@@ -69,7 +69,7 @@ export async function runGcOnWorkers(
 function progressLine(status: DistributedGcStatus): string {
   return (
     `ranges done ${status.rangesDone}/${status.ranges}, workers alive ${status.workersAlive}; ` +
-    `${status.files} file(s), ${status.rows} row(s) checked; ${status.orphans} orphan(s), ` +
-    `${status.missing} missing, ${status.unknown} unknown`
+    `${status.files} file(s), ${status.rows} row(s) checked; ${status.counts.orphans} orphan(s), ` +
+    `${status.counts.missing} missing, ${status.counts.unknown} unknown`
   );
 }

@@ -66,7 +66,6 @@ describe.each(modes)('distributeGc over id ranges ($name)', ({ kind, s3 }) => {
     const run = await distributeGc(jobs, { gracePeriod: 0, rangeSize: 2 });
     if (boss !== undefined) await jobs.work({ concurrency: 2, pollIntervalMs: 50 });
     const report = await run.wait({ intervalMs: 100 });
-    const { deleted, deleteFailures, recent, staged, ...counts } = whole.counts;
     expect(report).toMatchObject({
       state: 'finished',
       // 13 user pictures and 4 post photos make 7 and 2 parts: 11 ranges each (depth 1),
@@ -75,11 +74,7 @@ describe.each(modes)('distributeGc over id ranges ($name)', ({ kind, s3 }) => {
       rangesDone: 23,
       rows: whole.rows,
       files: whole.files,
-      ...counts,
-      deleted,
-      deleteFailures,
-      recent,
-      staged,
+      counts: whole.counts,
     });
   });
 
@@ -105,7 +100,7 @@ describe.each(modes)('distributeGc over id ranges ($name)', ({ kind, s3 }) => {
     jobs = imageJobs({ boss, sequelize: db.sequelize, store, retryDelay: 0 });
     await jobs.work({ concurrency: 2, pollIntervalMs: 50 });
     const report = await next.wait({ intervalMs: 100 });
-    expect(report).toMatchObject({ state: 'finished', ...SPREAD_COUNTS });
+    expect(report).toMatchObject({ state: 'finished', counts: SPREAD_COUNTS });
     const abandoned = await first.status();
     expect(abandoned).toMatchObject({ state: 'abandoned', rangesDone: 0 });
     await stuck.stop();

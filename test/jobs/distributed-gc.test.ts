@@ -78,11 +78,7 @@ describe.runIf(postgres.length > 0)('distributeGc', () => {
       rangesDone: 3,
       rows: whole.rows,
       files: whole.files,
-      orphans: 2,
-      missing: 1,
-      unknown: 0,
-      deleted: 2,
-      deleteFailures: 0,
+      counts: { orphans: 2, missing: 1, unknown: 0, deleted: 2, deleteFailures: 0 },
     });
     for (const orphan of whole.orphans) {
       await expect(stat(join(dir.path, orphan.name))).rejects.toMatchObject({ code: 'ENOENT' });

@@ -6,50 +6,30 @@
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import { thumbHashToAverageRGBA } from 'thumbhash';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  FileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  storeContext,
-  type SingleImageSet,
-} from '../../src/index.js';
+import { FileSystemStore, storeContext } from '../../src/index.js';
 import { jpeg, svg } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { defineSingleImageModels } from './single-image-models.js';
 
+/** Albums with a cover: formats beside sizes, and a placeholder column. */
 function defineHtmlModels(sequelize: Sequelize) {
-  class Album extends Model<InferAttributes<Album>, InferCreationAttributes<Album>> {
-    declare id: CreationOptional<number>;
-    declare readonly cover: NonAttribute<SingleImageSet<AlbumCover>>;
-  }
-  Album.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'albums' },
-  );
-  class AlbumCover extends Image<InferAttributes<AlbumCover>, InferCreationAttributes<AlbumCover>> {
-    declare albumId: number;
-  }
-  AlbumCover.init(
+  const { Parent } = defineSingleImageModels(
+    sequelize,
     {
-      albumId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
+      parent: 'Album',
+      parentTable: 'albums',
+      image: 'AlbumCover',
+      imageTable: 'album_cover',
+      set: 'cover',
+      foreignKey: 'albumId',
     },
-    { sequelize, tableName: 'album_cover' },
+    { mimetypeInKey: true, placeholder: true },
   );
-  imageAttachment(Album, 'cover', AlbumCover, { foreignKey: 'albumId' });
-  return { Album, AlbumCover };
+  return { Album: Parent };
 }
 
 describe.each(databaseKinds())('HTML helpers on $name', (kind) => {

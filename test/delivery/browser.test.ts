@@ -38,21 +38,13 @@ interface ImageElement {
 declare function getComputedStyle(element: ImageElement): { backgroundImage: string };
 
 /** Posters with art: formats beside sizes, and a placeholder column. */
-function defineModels(sequelize: Sequelize) {
-  const { Parent } = defineSingleImageModels(
+const defineModels = (sequelize: Sequelize) => ({
+  Poster: defineSingleImageModels(
     sequelize,
-    {
-      parent: 'Poster',
-      parentTable: 'posters',
-      image: 'PosterArt',
-      imageTable: 'poster_art',
-      set: 'art',
-      foreignKey: 'posterId',
-    },
+    { parent: 'Poster', parentTable: 'posters', set: 'art' },
     { mimetypeInKey: true, placeholder: true },
-  );
-  return { Poster: Parent };
-}
+  ).Parent,
+});
 
 if (!FOUND) console.warn(`${SUITE}\n`);
 

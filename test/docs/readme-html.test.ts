@@ -98,20 +98,13 @@ function asFunction(example: HtmlExample): (product: unknown) => Promise<unknown
 }
 
 /** The section's models, as its first example defines them. */
-function defineProductModels(sequelize: Sequelize) {
-  const { Parent } = defineSingleImageModels(
+const defineProductModels = (sequelize: Sequelize) => ({
+  Product: defineSingleImageModels(
     sequelize,
-    {
-      parent: 'Product',
-      image: 'ProductPhoto',
-      imageTable: 'product_photo',
-      set: 'photo',
-      foreignKey: 'productId',
-    },
+    { parent: 'Product', set: 'photo' },
     { mimetypeInKey: true, placeholder: true },
-  );
-  return { Product: Parent };
-}
+  ).Parent,
+});
 
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
 const examples = htmlExamples(readme);

@@ -34,21 +34,13 @@ vi.mock('../../src/images/placeholder.js', async (importOriginal) => {
 const hashes = vi.mocked(thumbHashOf);
 
 /** Galleries with a cover: a placeholder column, sizes in one format. */
-function defineGalleryModels(sequelize: Sequelize) {
-  const { Parent } = defineSingleImageModels(
+const defineGalleryModels = (sequelize: Sequelize) => ({
+  Gallery: defineSingleImageModels(
     sequelize,
-    {
-      parent: 'Gallery',
-      parentTable: 'galleries',
-      image: 'GalleryCover',
-      imageTable: 'gallery_cover',
-      set: 'cover',
-      foreignKey: 'galleryId',
-    },
+    { parent: 'Gallery', parentTable: 'galleries', set: 'cover' },
     { placeholder: true },
-  );
-  return { Gallery: Parent };
-}
+  ).Parent,
+});
 
 /** A red JPEG. */
 const red = () =>

@@ -16,21 +16,13 @@ import { makeTempDir } from '../support/temp-dir.js';
 import { defineSingleImageModels } from './single-image-models.js';
 
 /** Albums with a cover: formats beside sizes, and a placeholder column. */
-function defineHtmlModels(sequelize: Sequelize) {
-  const { Parent } = defineSingleImageModels(
+const defineHtmlModels = (sequelize: Sequelize) => ({
+  Album: defineSingleImageModels(
     sequelize,
-    {
-      parent: 'Album',
-      parentTable: 'albums',
-      image: 'AlbumCover',
-      imageTable: 'album_cover',
-      set: 'cover',
-      foreignKey: 'albumId',
-    },
+    { parent: 'Album', parentTable: 'albums', set: 'cover' },
     { mimetypeInKey: true, placeholder: true },
-  );
-  return { Album: Parent };
-}
+  ).Parent,
+});
 
 describe.each(databaseKinds())('HTML helpers on $name', (kind) => {
   let db: TestDatabase;

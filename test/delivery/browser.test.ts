@@ -10,25 +10,12 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HttpExposedFileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  type SingleImageSet,
-} from '../../src/index.js';
+import { HttpExposedFileSystemStore } from '../../src/index.js';
+import { defineSingleImageModels } from '../models/single-image-models.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -50,28 +37,14 @@ interface ImageElement {
 }
 declare function getComputedStyle(element: ImageElement): { backgroundImage: string };
 
-function defineModels(sequelize: Sequelize) {
-  class Poster extends Model<InferAttributes<Poster>, InferCreationAttributes<Poster>> {
-    declare id: CreationOptional<number>;
-    declare readonly art: NonAttribute<SingleImageSet<PosterArt>>;
-  }
-  Poster.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'posters' },
-  );
-  class PosterArt extends Image<InferAttributes<PosterArt>, InferCreationAttributes<PosterArt>> {
-    declare posterId: number;
-  }
-  PosterArt.init(
-    {
-      posterId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
-    },
-    { sequelize, tableName: 'poster_art' },
-  );
-  imageAttachment(Poster, 'art', PosterArt, { foreignKey: 'posterId' });
-  return { Poster };
-}
+/** Posters with art: formats beside sizes, and a placeholder column. */
+const defineModels = (sequelize: Sequelize) => ({
+  Poster: defineSingleImageModels(
+    sequelize,
+    { parent: 'Poster', parentTable: 'posters', set: 'art' },
+    { mimetypeInKey: true, placeholder: true },
+  ).Parent,
+});
 
 if (!FOUND) console.warn(`${SUITE}\n`);
 

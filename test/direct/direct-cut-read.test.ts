@@ -102,6 +102,25 @@ afterAll(async () => {
   await new Promise<void>((resolve) => proxy?.server.close(() => resolve()));
 });
 
+/** Completes with S3 cut in `mode`: 503, and nothing of `user`'s stored. */
+async function expectCutCompletion(mode: CutMode, user: number, token: string): Promise<void> {
+  proxy.cut.mode = mode;
+  const cut = await complete(fixture, user, token);
+  proxy.cut.mode = 'whole';
+  expect(cut.status).toBe(503);
+  expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
+  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(0);
+  expect((await storedKeys(fixture)).filter((key) => key.includes(`/${user}/`))).toEqual([]);
+}
+
+/** Completes again with S3 whole: the original and its thumbnail stored, the object gone. */
+async function expectWholeCompletion(user: number, token: string): Promise<void> {
+  const done = await complete(fixture, user, token);
+  expect(done.status).toBe(200);
+  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(2);
+  expect(await incomingKeys(fixture)).toEqual([]);
+}
+
 it.each([
   ['reset', 1],
   ['stall', 2],
@@ -122,19 +141,10 @@ it.each([
     const { ticket } = await ticketFor(fixture, user);
     expect((await postToS3(ticket, bytes)).ok).toBe(true);
 
-    proxy.cut.mode = mode;
-    const cut = await complete(fixture, user, ticket.token);
-    proxy.cut.mode = 'whole';
-    expect(cut.status).toBe(503);
-    expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
-    expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(0);
-    expect((await storedKeys(fixture)).filter((key) => key.includes(`/${user}/`))).toEqual([]);
+    await expectCutCompletion(mode, user, ticket.token);
     expect(await incomingKeys(fixture)).toHaveLength(1);
 
-    const done = await complete(fixture, user, ticket.token);
-    expect(done.status).toBe(200);
-    expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(2);
-    expect(await incomingKeys(fixture)).toEqual([]);
+    await expectWholeCompletion(user, ticket.token);
   },
 );
 
@@ -147,17 +157,8 @@ it('answers 503 when S3 fails the copy into place: the transaction rolled back, 
   const { ticket } = await ticketFor(fixture, user);
   expect((await postToS3(ticket, bytes)).ok).toBe(true);
 
-  proxy.cut.mode = 'copy';
-  const cut = await complete(fixture, user, ticket.token);
-  proxy.cut.mode = 'whole';
-  expect(cut.status).toBe(503);
-  expect(cut.body).toMatchObject({ error: { code: 'E_STORE_UNAVAILABLE' } });
-  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(0);
-  expect((await storedKeys(fixture)).filter((key) => key.includes(`/${user}/`))).toEqual([]);
+  await expectCutCompletion('copy', user, ticket.token);
   expect(await incomingKeys(fixture)).toEqual([ticket.fields.key]);
 
-  const done = await complete(fixture, user, ticket.token);
-  expect(done.status).toBe(200);
-  expect(await fixture.models.UserPicture.count({ where: { userId: user } })).toBe(2);
-  expect(await incomingKeys(fixture)).toEqual([]);
+  await expectWholeCompletion(user, ticket.token);
 });

@@ -16,25 +16,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  storeContext,
-  type SingleImageSet,
-} from '../../src/index.js';
+import { FileSystemStore, storeContext } from '../../src/index.js';
+import { defineSingleImageModels } from '../models/single-image-models.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -112,31 +98,13 @@ function asFunction(example: HtmlExample): (product: unknown) => Promise<unknown
 }
 
 /** The section's models, as its first example defines them. */
-function defineProductModels(sequelize: Sequelize) {
-  class Product extends Model<InferAttributes<Product>, InferCreationAttributes<Product>> {
-    declare id: CreationOptional<number>;
-    declare readonly photo: NonAttribute<SingleImageSet<ProductPhoto>>;
-  }
-  Product.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize },
-  );
-  class ProductPhoto extends Image<
-    InferAttributes<ProductPhoto>,
-    InferCreationAttributes<ProductPhoto>
-  > {
-    declare productId: number;
-  }
-  ProductPhoto.init(
-    {
-      productId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
-    },
-    { sequelize, tableName: 'product_photo' },
-  );
-  imageAttachment(Product, 'photo', ProductPhoto, { foreignKey: 'productId' });
-  return { Product };
-}
+const defineProductModels = (sequelize: Sequelize) => ({
+  Product: defineSingleImageModels(
+    sequelize,
+    { parent: 'Product', set: 'photo' },
+    { mimetypeInKey: true, placeholder: true },
+  ).Parent,
+});
 
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
 const examples = htmlExamples(readme);

@@ -5,15 +5,7 @@
  * decode nothing for it on a model without one.
  */
 import express from 'express';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import sharp from 'sharp';
 import request from 'supertest';
 import { thumbHashToAverageRGBA } from 'thumbhash';
@@ -27,16 +19,9 @@ import {
   vi,
   type MockInstance,
 } from 'vitest';
-import {
-  attachImage,
-  FileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  uploadImage,
-  type SingleImageSet,
-} from '../../src/index.js';
+import { attachImage, FileSystemStore, uploadImage } from '../../src/index.js';
 import { thumbHashOf } from '../../src/images/placeholder.js';
+import { defineSingleImageModels } from '../models/single-image-models.js';
 import { directFixture, uploadDirectly, type DirectFixture } from '../direct/direct-fixture.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -48,31 +33,14 @@ vi.mock('../../src/images/placeholder.js', async (importOriginal) => {
 });
 const hashes = vi.mocked(thumbHashOf);
 
-function defineGalleryModels(sequelize: Sequelize) {
-  class Gallery extends Model<InferAttributes<Gallery>, InferCreationAttributes<Gallery>> {
-    declare id: CreationOptional<number>;
-    declare readonly cover: NonAttribute<SingleImageSet<GalleryCover>>;
-  }
-  Gallery.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'galleries' },
-  );
-  class GalleryCover extends Image<
-    InferAttributes<GalleryCover>,
-    InferCreationAttributes<GalleryCover>
-  > {
-    declare galleryId: number;
-  }
-  GalleryCover.init(
-    {
-      galleryId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ placeholder: true }),
-    },
-    { sequelize, tableName: 'gallery_cover' },
-  );
-  imageAttachment(Gallery, 'cover', GalleryCover, { foreignKey: 'galleryId' });
-  return { Gallery, GalleryCover };
-}
+/** Galleries with a cover: a placeholder column, sizes in one format. */
+const defineGalleryModels = (sequelize: Sequelize) => ({
+  Gallery: defineSingleImageModels(
+    sequelize,
+    { parent: 'Gallery', parentTable: 'galleries', set: 'cover' },
+    { placeholder: true },
+  ).Parent,
+});
 
 /** A red JPEG. */
 const red = () =>

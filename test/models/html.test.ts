@@ -6,51 +6,23 @@
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import { thumbHashToAverageRGBA } from 'thumbhash';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  FileSystemStore,
-  Image,
-  imageAttachment,
-  imageAttributes,
-  storeContext,
-  type SingleImageSet,
-} from '../../src/index.js';
+import { FileSystemStore, storeContext } from '../../src/index.js';
 import { jpeg, svg } from '../fixtures/samples.js';
 import { databaseKinds, type TestDatabase } from '../support/database.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { defineSingleImageModels } from './single-image-models.js';
 
-function defineHtmlModels(sequelize: Sequelize) {
-  class Album extends Model<InferAttributes<Album>, InferCreationAttributes<Album>> {
-    declare id: CreationOptional<number>;
-    declare readonly cover: NonAttribute<SingleImageSet<AlbumCover>>;
-  }
-  Album.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true } },
-    { sequelize, tableName: 'albums' },
-  );
-  class AlbumCover extends Image<InferAttributes<AlbumCover>, InferCreationAttributes<AlbumCover>> {
-    declare albumId: number;
-  }
-  AlbumCover.init(
-    {
-      albumId: { type: DataTypes.INTEGER, primaryKey: true },
-      ...imageAttributes({ mimetypeInKey: true, placeholder: true }),
-    },
-    { sequelize, tableName: 'album_cover' },
-  );
-  imageAttachment(Album, 'cover', AlbumCover, { foreignKey: 'albumId' });
-  return { Album, AlbumCover };
-}
+/** Albums with a cover: formats beside sizes, and a placeholder column. */
+const defineHtmlModels = (sequelize: Sequelize) => ({
+  Album: defineSingleImageModels(
+    sequelize,
+    { parent: 'Album', parentTable: 'albums', set: 'cover' },
+    { mimetypeInKey: true, placeholder: true },
+  ).Parent,
+});
 
 describe.each(databaseKinds())('HTML helpers on $name', (kind) => {
   let db: TestDatabase;

@@ -230,8 +230,14 @@ export class S3Store extends Store {
       throw s3Error(error, isNotFound(error) ? source : key, 'copy to');
     }
     if (options.ifMatch !== undefined && unquoted(copied) !== unquoted(options.ifMatch)) {
-      // Left under the key for the caller's rollback, which removes what it wrote. The cause
-      // is what an S3 that honours the condition answers, so callers tell both apart alike.
+      // Bytes nobody checked must not be served, as on an S3 that honours the condition,
+      // which copies nothing; should the delete fail, the caller's rollback removes them.
+      await this.deleteFile(objectType, objectId, width, height, mimetype).catch(
+        (error: unknown) => {
+          log('could not remove %s, copied from a changed %s: %o', key, source, error);
+        },
+      );
+      // The cause is what an S3 that honours the condition answers, so callers tell both alike.
       const changed = `The S3 object ${source} changed before it was copied to ${key} (ETag ${String(copied)}, not ${options.ifMatch}).`;
       throw new StoreError(changed, key, {
         cause: Object.assign(new Error(changed), {

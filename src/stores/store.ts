@@ -196,8 +196,10 @@ export abstract class Store {
    * `putFile` of `mimetype` gets (Content-Type, Cache-Control, an SVG's
    * `Content-Disposition: attachment`), never the source's. Replaces any file under the key
    * only once the copy is complete.
-   * @throws {ImageNotFoundError} (`code: 'ENOENT'`) when `source` does not exist.
-   * @throws {StoreError} when the backend fails, or `options.ifMatch` no longer matches.
+   * @throws {ImageNotFoundError} (`code: 'ENOENT'`) when `source` does not exist; nothing is
+   * stored under the key then.
+   * @throws {StoreError} when the backend fails, or `options.ifMatch` no longer matches (the
+   * source changed); no copy of a changed source is left under the key.
    */
   copyFile?(
     source: string,

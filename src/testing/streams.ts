@@ -1,4 +1,7 @@
-/** Byte helpers of the conformance suite: reading streams whole, and large generated streams. */
+/**
+ * Byte helpers of the conformance suite: reading streams whole, large generated streams, and
+ * digests to compare.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
@@ -58,4 +61,9 @@ export function uniqueType(): string {
 /** 64 bytes that depend on `seed` alone. */
 export function randomishBytes(seed: number): Buffer {
   return createHash('sha512').update(String(seed)).digest();
+}
+
+/** Size and SHA-256: compared instead of the bytes, which Vitest's deep equality walks slowly. */
+export function digest(bytes: Uint8Array): string {
+  return `${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`;
 }

@@ -2,14 +2,16 @@
  * The conformance suite of the `Store` contract, in the shape of unstorage's `testDriver`: one
  * call registers the tests under Vitest, the optional methods by capability flag.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from './vitest.js';
 import { ImageNotFoundError } from '../errors.js';
 import type { ListedFile, Store } from '../stores/store.js';
+import { copyTests, type TestStoreCopyOptions } from './copy-tests.js';
 import {
+  digest,
   generatedStream,
   randomishBytes,
   readAll,
@@ -19,7 +21,7 @@ import {
 } from './streams.js';
 
 /** What a store offers beyond the four primitives; each flag adds the tests of that part. */
-export interface TestStoreOptions {
+export interface TestStoreOptions<S extends Store = Store> {
   /**
    * The store implements `statFile`: the size of a stored file, `undefined` for a missing one.
    * @default false
@@ -41,6 +43,14 @@ export interface TestStoreOptions {
    */
   httpUrls?: boolean;
   /**
+   * The store implements `copyFile`, and `place` puts the sources it copies from: the copy must
+   * hold the source's bytes under the key of its type, leave the source as it was, reject a
+   * missing source with `ImageNotFoundError` and, when `place` gives versions, a wrong
+   * `ifMatch` with `StoreError`, storing nothing. Leave it out for a store without `copyFile`.
+   * @default undefined (no tests of copyFile)
+   */
+  copy?: TestStoreCopyOptions<S>;
+  /**
    * The size in bytes of the largest file streamed in and out; a store that keeps files in
    * memory may lower it.
    * @default 52428800 (50 MiB)
@@ -59,18 +69,21 @@ const MIB = 1024 * 1024;
  * import { testStore } from 'sequelize-imageattach/testing';
  * testStore('MyStore', () => new MyStore({ bucket: 'test' }), { stat: true, httpUrls: true });
  */
-export function testStore(
+export function testStore<S extends Store>(
   name: string,
-  factory: () => Store | Promise<Store>,
-  options: TestStoreOptions = {},
+  factory: () => S | Promise<S>,
+  options: TestStoreOptions<S> = {},
 ): void {
   const largeFileSize = options.largeFileSize ?? 50 * MIB;
   if (!Number.isSafeInteger(largeFileSize) || largeFileSize < MIB) {
     throw new RangeError(`largeFileSize must be a whole number of bytes, at least ${MIB}`);
   }
+  if (options.copy !== undefined && typeof options.copy.place !== 'function') {
+    throw new TypeError('copy.place must be a function that puts a source in the store');
+  }
   describe(`${name} (Store conformance)`, () => {
-    let current: Store | undefined;
-    const get = (): Store => {
+    let current: S | undefined;
+    const get = (): S => {
       if (current === undefined) throw new Error(`the factory of ${name} did not give a store`);
       return current;
     };
@@ -83,6 +96,7 @@ export function testStore(
     if (options.stat === true) statTests(get);
     if (options.list === true) listTests(get);
     if (options.localPath === true) localPathTests(get);
+    if (options.copy !== undefined) copyTests(get, options.copy, options.stat === true);
   });
 }
 
@@ -406,9 +420,4 @@ function localPathTests(get: () => Store): void {
     expect(digest(await readFile(path))).toBe(digest(bytes));
     expect(store.localPath!(type, 5, 6, 8, 'image/gif')).not.toBe(path);
   });
-}
-
-/** Size and SHA-256: compared instead of the bytes, which Vitest's deep equality walks slowly. */
-function digest(bytes: Buffer): string {
-  return `${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`;
 }

@@ -15,23 +15,23 @@ export {
   uniqueType,
 } from '../../src/testing/streams.js';
 
-export interface StoreFixture {
-  store: Store;
+export interface StoreFixture<S extends Store = Store> {
+  store: S;
   /** Removes everything the fixture created (folders, buckets, servers). */
   cleanup?: () => Promise<void>;
 }
 
-export type StoreFixtureGetter = () => StoreFixture;
+export type StoreFixtureGetter<S extends Store = Store> = () => StoreFixture<S>;
 
-export function testStore(
+export function testStore<S extends Store>(
   name: string,
-  setup: () => Promise<StoreFixture>,
-  extras: ((fixture: StoreFixtureGetter) => void) | undefined,
-  flags: TestStoreOptions,
+  setup: () => Promise<StoreFixture<S>>,
+  extras: ((fixture: StoreFixtureGetter<S>) => void) | undefined,
+  flags: TestStoreOptions<S>,
 ): void {
   describe(name, () => {
-    let fixture: StoreFixture | undefined;
-    const get: StoreFixtureGetter = () => {
+    let fixture: StoreFixture<S> | undefined;
+    const get: StoreFixtureGetter<S> = () => {
       if (fixture === undefined) throw new Error('the store fixture is not set up');
       return fixture;
     };

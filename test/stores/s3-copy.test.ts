@@ -1,11 +1,12 @@
 /**
  * `S3Store#copyFile`: a server-side copy into the layout, with the metadata a put of the type
  * gets (never the source's), only of the version asked for, and not-found for a missing source.
+ * What every store's copyFile must do, the conformance suite checks (s3.test.ts runs it).
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { S3Store } from '../../src/s3.js';
-import { s3StoreFixture, type TestBucket } from '../support/s3.js';
+import { listKeys, s3StoreFixture, type TestBucket } from '../support/s3.js';
 
 let store: S3Store;
 let bucket: TestBucket;
@@ -62,12 +63,13 @@ it('rejects with ENOENT for a missing source', async () => {
 it('rejects with E_STORE when the source is no longer the version asked for', async () => {
   const { ETag } = await putIncoming('in/c', 'first');
   await putIncoming('in/c', 'second, replaced after the check');
-  // The copy's ETag shows it, whether or not the server honours x-amz-copy-source-if-match
-  // (what it wrote is the caller's to remove: a transaction's rollback does).
+  // The copy's ETag shows it, whether or not the server honours x-amz-copy-source-if-match;
+  // one that does not has copied, and the store removes what it copied.
   await expect(
     store.copyFile('in/c', 'user', 3, 1, 1, 'image/png', false, { ifMatch: ETag! }),
   ).rejects.toMatchObject({
     code: 'E_STORE',
     cause: { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } },
   });
+  expect(await listKeys(bucket.client, bucket.name, 'user/3/')).toEqual([]);
 });

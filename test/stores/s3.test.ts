@@ -10,10 +10,14 @@ import {
   s3Env,
   s3StoreFixture,
   s3StoreOptions,
+  incomingSources,
   serverEnforcesAccess,
   type TestBucket,
 } from '../support/s3.js';
 import { generatedStream, readAll, sha256Of, testStore, uniqueType } from './conformance.js';
+
+/** What the conformance suite checks of every S3Store: all of it. */
+const S3_FLAGS = { stat: true, list: true, httpUrls: true, copy: incomingSources };
 
 /** The bucket of a fixture made by s3StoreFixture. */
 const buckets = new WeakMap<object, TestBucket>();
@@ -282,7 +286,7 @@ testStore(
       expect((error.cause as Error).name).toBe('NoSuchKey');
     });
   },
-  { stat: true, list: true, httpUrls: true },
+  S3_FLAGS,
 );
 
 testStore(
@@ -307,7 +311,7 @@ testStore(
       bare.destroy();
     });
   },
-  { stat: true, list: true, httpUrls: true },
+  S3_FLAGS,
 );
 
 testStore(
@@ -321,7 +325,7 @@ testStore(
       );
     });
   },
-  { stat: true, list: true, httpUrls: true },
+  S3_FLAGS,
 );
 
 testStore(
@@ -357,7 +361,7 @@ testStore(
       expect(store.client).toBe(client);
     });
   },
-  { stat: true, list: true, httpUrls: true },
+  S3_FLAGS,
 );
 
 it('maps a missing bucket to StoreError (not ImageNotFoundError), with the SDK error as cause', async () => {

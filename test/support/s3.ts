@@ -8,9 +8,12 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   ListObjectsCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { S3Store, type S3StoreOptions } from '../../src/s3.js';
+import { incomingPrefix } from '../../src/stores/s3-incoming.js';
+import type { TestStoreCopyOptions } from '../../src/testing.js';
 
 export interface S3TestEnv {
   endpoint: string;
@@ -133,3 +136,25 @@ export async function s3StoreFixture(
     },
   };
 }
+
+/**
+ * The conformance suite's `copy` option for S3 stores: each source is put where and as a
+ * browser posts a direct upload, under `[prefix/].imageattach-incoming/`, private, typed
+ * `application/octet-stream` and `attachment`, so a copy that kept its metadata would show.
+ */
+export const incomingSources: TestStoreCopyOptions<S3Store> = {
+  async place(store, bytes) {
+    const source = `${incomingPrefix(store)}${randomBytes(8).toString('hex')}`;
+    const { ETag } = await store.client.send(
+      new PutObjectCommand({
+        Bucket: store.bucket,
+        Key: source,
+        Body: bytes,
+        ACL: 'private',
+        ContentType: 'application/octet-stream',
+        ContentDisposition: 'attachment',
+      }),
+    );
+    return { source, ...(ETag === undefined ? {} : { version: ETag }) };
+  },
+};

@@ -19,7 +19,7 @@ testStore(
   },
   (get) => {
     it('lists with keyPrefix exactly the files of that key range', async () => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       const ids = [0, 1, 12, 123, 1234, 12_345, 1_234_567, 2_012, -12, -1_234];
       for (const id of ids)
         await store.putFile(Buffer.from('x'), 'ranged', id, 1, 1, 'image/png', false);
@@ -41,7 +41,7 @@ testStore(
     });
 
     it('lays files out as type/(id mod 1000)/(id div 1000)/id.WxH.ext, as the original does', async () => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       const cases: Array<[bigint | number, string]> = [
         [1234, 'user/234/1/1234.100x80.jpe'],
         [0, 'user/0/0/0.100x80.jpe'],
@@ -61,7 +61,7 @@ testStore(
     });
 
     it('reads a file the Python library stored, byte for byte', async () => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       await mkdir(join(store.path, 'testing/234/1'), { recursive: true });
       await writeFile(join(store.path, 'testing/234/1/1234.405x640.jpe'), 'from python');
       expect(
@@ -73,7 +73,7 @@ testStore(
       ['a whole file stream (copied by the kernel)', {}, 0, 300_000],
       ['a ranged file stream', { start: 1000, end: 1999 }, 1000, 2000],
     ])('stores %s byte for byte, leaving the source in place', async (_name, range, from, to) => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       const source = join(store.path, 'source.bin');
       const bytes = randomBytes(300_000);
       await writeFile(source, bytes);
@@ -85,7 +85,7 @@ testStore(
     });
 
     it('stores the rest of a file stream that has been read from', async () => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       const source = join(store.path, 'partly.bin');
       const bytes = randomBytes(200_000);
       await writeFile(source, bytes);
@@ -99,7 +99,7 @@ testStore(
     });
 
     it('leaves no temporary file behind after writes and failed writes', async () => {
-      const store = get().store as FileSystemStore;
+      const store = get().store;
       await store.putFile(Buffer.from('x'), 'tidy', 1, 1, 1, 'image/png', false);
       const entries = await readdir(join(store.path, 'tidy/1/0'));
       expect(entries).toEqual(['1.1x1.png']);

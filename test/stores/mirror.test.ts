@@ -72,7 +72,7 @@ testStore(
   },
   (get) => {
     it('writes every file to the primary and to each mirror', async () => {
-      const store = get().store as MirrorStore;
+      const store = get().store;
       const type = uniqueType();
       const { stream, sha256 } = generatedStream(3 * 1024 * 1024, type);
       await store.putFile(stream, type, 1234, 40, 30, 'image/jpeg', false);

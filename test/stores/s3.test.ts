@@ -39,7 +39,7 @@ testStore(
   () => fixture(),
   (get) => {
     it('lists with keyPrefix exactly the objects of that key range', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const type = uniqueType();
       const ids = [0, 1, 12, 123, 1234, 2_012, -12];
       for (const id of ids)
@@ -60,7 +60,7 @@ testStore(
     });
 
     it('keys objects as type/id/WxH.ext and gives their path-style URL on the endpoint', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const { name, client } = bucketOf(store);
       const type = uniqueType();
       for (const id of [1234, -1234, 158166530401166902469325588563807197535n]) {
@@ -79,7 +79,7 @@ testStore(
     });
 
     it('stores Content-Type, Cache-Control and the storage class of originals and thumbnails', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const { name, client } = bucketOf(store);
       const type = uniqueType();
       await store.putFile(Buffer.from('o'), type, 1, 405, 640, 'image/jpeg', false);
@@ -98,7 +98,7 @@ testStore(
     });
 
     it('stores SVGs with Content-Disposition: attachment, and other types without it', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const { name, client } = bucketOf(store);
       const type = uniqueType();
       await store.putFile(Buffer.from('<svg/>'), type, 1, 10, 10, 'image/svg+xml', false);
@@ -268,7 +268,7 @@ testStore(
     });
 
     it('tells the size of a stored file, and undefined for a missing one', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const type = uniqueType();
       await store.putFile(randomBytes(1234), type, 1, 1, 1, 'image/png', false);
       expect(await store.statFile(type, 1, 1, 1, 'image/png')).toEqual({ size: 1234 });
@@ -276,7 +276,7 @@ testStore(
     });
 
     it('names the key and keeps the SDK error as cause when a file is missing', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const type = uniqueType();
       const error = (await store
         .getFile(type, 1, 1, 1, 'image/png')
@@ -294,7 +294,7 @@ testStore(
   () => fixture({ prefix: ' prefixtest/ ' }),
   (get) => {
     it('puts the trimmed prefix in front of keys, and a store without it cannot open them', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const { name, client } = bucketOf(store);
       const type = uniqueType();
       await store.putFile(Buffer.from('p'), type, 1234, 100, 80, 'image/jpeg', false);
@@ -350,7 +350,7 @@ testStore(
   },
   (get) => {
     it('gives publicBaseUrl/prefix/key as the URL, and leaves the given client open', async () => {
-      const store = get().store as S3Store;
+      const store = get().store;
       const type = uniqueType();
       expect(store.getUrl(type, 1234, 100, 80, 'image/jpeg')).toBe(
         `http://example.com/prefixtest/${type}/1234/100x80.jpe`,

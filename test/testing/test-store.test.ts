@@ -1,6 +1,6 @@
 /**
  * `sequelize-imageattach/testing`: the shipped MemoryStore and the README's custom-store recipe
- * pass the conformance suite, and the suite catches stores broken in each way its flags cover
+ * pass the conformance suite, and the suite catches stores broken in each way its options cover
  * (run in a child Vitest, whose failures are read from its JSON report).
  */
 import { execFile } from 'node:child_process';
@@ -51,8 +51,15 @@ interface JsonReport {
 }
 
 describe('testStore catches broken stores', () => {
-  /** Suite name → titles of its failed tests. */
-  const failed = new Map<string, string[]>();
+  /** Suite name → its tests' titles and statuses. */
+  const suites = new Map<string, { title: string; status: string }[]>();
+  /** The titles of a suite's tests of one status, in the order they ran. */
+  const titles = (suite: string, status: string) =>
+    suites
+      .get(suite)
+      ?.filter((test) => test.status === status)
+      .map((test) => test.title);
+  const failed = (suite: string) => titles(suite, 'failed');
   let passed = 0;
 
   beforeAll(async () => {
@@ -69,9 +76,9 @@ describe('testStore catches broken stores', () => {
       const report = JSON.parse(await readFile(output, 'utf8')) as JsonReport;
       for (const result of report.testResults.flatMap((file) => file.assertionResults)) {
         const suite = result.ancestorTitles[0]!.replace(/ \(Store conformance\)$/, '');
-        if (!failed.has(suite)) failed.set(suite, []);
-        if (result.status === 'failed') failed.get(suite)!.push(result.title);
-        else if (result.status === 'passed') passed += 1;
+        if (!suites.has(suite)) suites.set(suite, []);
+        suites.get(suite)!.push({ title: result.title, status: result.status });
+        if (result.status === 'passed') passed += 1;
       }
     } finally {
       await dir.remove();
@@ -85,31 +92,54 @@ describe('testStore catches broken stores', () => {
     'deleteListedFile removes a listed file, and removing it again is no error',
   ];
   const STAT_TEST = 'statFile gives the size of a stored file, and undefined for a missing one';
+  const COPY_TESTS = [
+    'copyFile copies a placed source to the key, with its bytes and under that type only',
+    'copyFile leaves the source as it was: it copies again, alike, through the copy helper',
+    'copyFile replaces a file stored under the key',
+    'copyFile of a missing source rejects with ImageNotFoundError (ENOENT) and stores nothing',
+    'copyFile with an ifMatch that is not the source’s version rejects with StoreError and stores nothing',
+  ] as const;
+  const [COPIES, LEAVES_SOURCE, , MISSING_SOURCE, IF_MATCH] = COPY_TESTS;
 
   it('passes correct stores, with and without the optional methods', () => {
     expect(passed).toBeGreaterThan(100);
-    expect(failed.get('control')).toEqual([]);
+    expect(failed('control')).toEqual([]);
+    expect(failed('copy control')).toEqual([]);
+    expect(titles('copy control', 'passed')).toEqual(expect.arrayContaining([...COPY_TESTS]));
+  });
+
+  it('tests copyFile only with the copy option, and ifMatch only when place gives versions', () => {
+    const ran = suites.get('control')!.map((test) => test.title);
+    expect(ran.length).toBeGreaterThan(10);
+    expect(ran.filter((title) => title.startsWith('copyFile'))).toEqual([]);
+    expect(failed('copy without versions')).toEqual([]);
+    expect(titles('copy without versions', 'skipped')).toEqual([IF_MATCH]);
   });
 
   it('fails a store lacking what a flag asks for, in those tests only', () => {
-    expect(failed.get('no listFiles')).toEqual(LIST_TESTS);
-    expect(failed.get('no statFile')).toEqual([STAT_TEST]);
-    expect(failed.get('no localPath')).toEqual([
+    expect(failed('no listFiles')).toEqual(LIST_TESTS);
+    expect(failed('no statFile')).toEqual([STAT_TEST]);
+    expect(failed('no localPath')).toEqual([
       'localPath gives an absolute path holding the file’s bytes, without I/O',
     ]);
-    expect(failed.get('memory URLs')).toEqual([
+    expect(failed('memory URLs')).toEqual([
       'computes http(s) URLs synchronously, without the file having to exist',
     ]);
+    expect(failed('no copyFile')).toEqual(COPY_TESTS);
   });
 
   it('fails stores that break the contract of the primitives or the optional methods', () => {
-    expect(failed.get('plain Error on missing')).toContain(
+    expect(failed('plain Error on missing')).toContain(
       'rejects getFile of a missing file with ImageNotFoundError (ENOENT)',
     );
-    expect(failed.get('delete fails when gone')).toContain(
+    expect(failed('delete fails when gone')).toContain(
       'deletes a file, and deleting it again is no error',
     );
-    expect(failed.get('wrong stat')).toEqual([STAT_TEST]);
-    expect(failed.get('deletes nothing')).toContain('listFiles no longer lists a deleted file');
+    expect(failed('wrong stat')).toEqual([STAT_TEST]);
+    expect(failed('deletes nothing')).toContain('listFiles no longer lists a deleted file');
+    expect(failed('copies wrong bytes')).toContain(COPIES);
+    expect(failed('moves the source')).toEqual([LEAVES_SOURCE]);
+    expect(failed('ignores ifMatch')).toEqual([IF_MATCH]);
+    expect(failed('plain Error on a missing source')).toEqual([MISSING_SOURCE]);
   });
 });

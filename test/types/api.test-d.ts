@@ -33,7 +33,7 @@ import {
   type StoredFileStat,
 } from '../../src/index.js';
 import type { S3SandboxStore, S3Store } from '../../src/s3.js';
-import type { MemoryStore } from '../../src/testing.js';
+import type { MemoryStore, PlacedSource, TestStoreCopyOptions } from '../../src/testing.js';
 import { testStore } from '../../src/testing.js';
 
 type Primitives = Pick<Store, 'putFile' | 'getFile' | 'getUrl' | 'deleteFile'>;
@@ -76,6 +76,25 @@ describe('stores', () => {
   it('ship the conformance suite as a function', () => {
     expectTypeOf(testStore).parameter(0).toEqualTypeOf<string>();
     expectTypeOf(testStore).returns.toEqualTypeOf<void>();
+  });
+
+  it('give the copy option’s place the type of the store tested', () => {
+    expectTypeOf<TestStoreCopyOptions<S3Store>['place']>().parameters.toEqualTypeOf<
+      [S3Store, Buffer]
+    >();
+    expectTypeOf<TestStoreCopyOptions['place']>().returns.toEqualTypeOf<Promise<PlacedSource>>();
+    expectTypeOf<PlacedSource>().toEqualTypeOf<{
+      readonly source: string;
+      readonly version?: string;
+    }>();
+    testStore('typed', () => ({}) as S3Store, {
+      copy: {
+        place: (store) => {
+          expectTypeOf(store).toEqualTypeOf<S3Store>();
+          return Promise.resolve({ source: store.bucket });
+        },
+      },
+    });
   });
 });
 

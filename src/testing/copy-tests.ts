@@ -33,6 +33,7 @@ export interface TestStoreCopyOptions<S extends Store = Store> {
 /** The file of an image that the tests copy to: an original (not reproducible) WebP. */
 const BOX = { id: 21, width: 40, height: 30, mimetype: 'image/webp' } as const;
 
+/** Registers the tests of `copyFile`; `stat` checks copies through `statFile` too. */
 export function copyTests<S extends Store>(
   get: () => S,
   copy: TestStoreCopyOptions<S>,
@@ -45,7 +46,6 @@ export function copyTests<S extends Store>(
     expect(typeof placed.source, 'place gives the source’s name').toBe('string');
     return { bytes, ...placed };
   };
-  /** Copies to BOX of `type`. */
   const copyTo = (type: string, source: string, options?: CopyFileOptions) => {
     const store = get();
     expect(typeof store.copyFile, 'copyFile is implemented').toBe('function');

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/index.js';
-import { MemoryStore, testStore } from '../../src/testing.js';
+import { MemoryStore, testStore, type TestStoreCopyOptions } from '../../src/testing.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,6 +40,13 @@ async function readmeMemoryStore(): Promise<new () => Store> {
     await rm(file, { force: true });
   }
 }
+
+it('refuses options it cannot run, before registering any test', () => {
+  const factory = () => new MemoryStore();
+  expect(() => testStore('bad', factory, { largeFileSize: 1000 })).toThrow(RangeError);
+  const copy = { place: 'a folder' } as unknown as TestStoreCopyOptions;
+  expect(() => testStore('bad', factory, { copy })).toThrow(TypeError);
+});
 
 const ReadmeMemoryStore = await readmeMemoryStore();
 testStore('the README’s MemoryStore', () => new ReadmeMemoryStore(), { largeFileSize: 4 * MIB });

@@ -95,7 +95,10 @@ pid file = $C/run/\$name.pid
 mon data = $C/mon/\$cluster-\$id
 osd data = $C/osd/\$cluster-\$id
 osd objectstore = memstore
-memstore device bytes = 2147483648
+# In memory: 6 GiB at most, used as written. A whole npm test writes a few GiB over its run
+# (50 and 100 MiB uploads, hundreds of small ones), and RGW frees deleted objects only at its
+# next garbage collection, so 2 GiB filled up across runs (HEALTH_ERR full osd, writes hang).
+memstore device bytes = 6442450944
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 8
@@ -109,6 +112,9 @@ mon data avail warn = 1
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $C/rgw
+# Deleted objects' data is freed a minute after the delete, not two hours (the default).
+rgw gc obj min wait = 60
+rgw gc processor period = 60
 CONF
   ceph-authtool --create-keyring "$C/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   ceph-authtool "$C/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
@@ -142,6 +148,10 @@ rgw_wait() {
   for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && return 0; sleep 0.5; done
   echo "radosgw did not answer on port $RGW_PORT" >&2
   return 1
+}
+
+rgw_health() { # a full OSD (writes then hang) shows here, even without a mgr
+  timeout 20 ceph -c "$SVC_DIR/ceph/ceph.conf" health 2>&1 || true
 }
 
 rgw_down() { # radosgw first, then the OSD, then the monitor: the OSD waits for the monitor

@@ -3,7 +3,7 @@
  * column), and the small PNG data URL a page paints from it until the image arrives.
  */
 import { readFile } from 'node:fs/promises';
-import { crc32, deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import { DECODE_FAIL_ON } from './fail-on.js';
@@ -54,8 +54,6 @@ export function placeholderDataUrl(hash: string): string | undefined {
   return url;
 }
 
-const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-
 /**
  * A compressed PNG of RGBA pixels, written synchronously (an image's `toHTML` is). thumbhash's
  * own `thumbHashToDataURL` stores the pixels uncompressed: about 4 KB of base64 in every `<img>`,
@@ -65,38 +63,11 @@ const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 function pngOf(width: number, height: number, rgba: Uint8Array): Buffer {
   let opaque = true;
   for (let at = 3; at < rgba.length && opaque; at += 4) opaque = rgba[at] === 255;
-  const channels = opaque ? 3 : 4;
-  const row = width * channels;
-  const filtered = Buffer.alloc(height * (row + 1));
-  for (let y = 0; y < height; y += 1) {
-    const out = y * (row + 1);
-    filtered[out] = 1; // Sub
-    for (let x = 0; x < width; x += 1) {
-      for (let c = 0; c < channels; c += 1) {
-        const value = rgba[(y * width + x) * 4 + c]!;
-        const left = x === 0 ? 0 : rgba[(y * width + x - 1) * 4 + c]!;
-        filtered[out + 1 + x * channels + c] = (value - left) & 255;
-      }
-    }
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bits per channel
-  header[9] = opaque ? 2 : 6; // RGB or RGBA
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(filtered, { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  return PNG.sync.write(png, {
+    colorType: opaque ? 2 : 6,
+    filterType: 1,
+    deflateLevel: 9,
+  });
 }

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { JobBoss } from '../jobs/boss.js';
 import { imageJobs, type ImageJobs } from '../jobs/image-jobs.js';
+import { isMissingPackage } from '../optional-peer.js';
 import { storeFromUrl } from '../stores/store-url.js';
 import type { Store } from '../stores/store.js';
 import { parseStrict, requireOptions, UsageError } from './args.js';
@@ -211,8 +212,7 @@ export async function loadPgBoss(): Promise<PgBossClass> {
     return loaded.default;
   } catch (error) {
     // Only pg-boss itself missing: a failure inside an installed pg-boss is reported as is.
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !message.includes("'pg-boss'")) throw error;
+    if (!isMissingPackage(error, 'pg-boss')) throw error;
     throw new MissingDependencyError(['pg-boss@10'], 'sequelize-imageattach worker', {
       cause: error,
     });

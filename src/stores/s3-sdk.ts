@@ -11,6 +11,7 @@ import type * as LibStorage from '@aws-sdk/lib-storage';
 import type * as PresignedPost from '@aws-sdk/s3-presigned-post';
 import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { MissingDependencyError } from '../errors.js';
+import { isMissingPackage } from '../optional-peer.js';
 
 /** The packages `sequelize-imageattach/s3` needs besides the core's dependencies. */
 export const S3_PEER_DEPENDENCIES = [
@@ -29,8 +30,7 @@ function loadSdk(): [typeof ClientS3, typeof LibStorage, typeof Presigner] {
     try {
       return require(name) as unknown;
     } catch (error) {
-      const { code, message } = error as NodeJS.ErrnoException;
-      if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${name}'`)) throw error;
+      if (!isMissingPackage(error, name)) throw error;
       missing.push(name);
       firstError ??= error;
       return undefined;
@@ -62,9 +62,7 @@ export function presignedPost(): typeof PresignedPost {
   try {
     presignedPostModule = require(PRESIGNED_POST_PACKAGE) as typeof PresignedPost;
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${PRESIGNED_POST_PACKAGE}'`))
-      throw error;
+    if (!isMissingPackage(error, PRESIGNED_POST_PACKAGE)) throw error;
     throw new MissingDependencyError([PRESIGNED_POST_PACKAGE], 'directUploads', { cause: error });
   }
   return presignedPostModule;

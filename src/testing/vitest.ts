@@ -7,13 +7,13 @@
  */
 import type * as Vitest from 'vitest';
 import { MissingDependencyError } from '../errors.js';
+import { isMissingPackage } from '../optional-peer.js';
 
 async function loadVitest(): Promise<typeof Vitest> {
   try {
     return await import('vitest');
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !message.includes("'vitest'")) throw error;
+    if (!isMissingPackage(error, 'vitest')) throw error;
     throw new MissingDependencyError(['vitest'], 'sequelize-imageattach/testing', {
       cause: error,
     });

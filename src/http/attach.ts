@@ -167,6 +167,30 @@ export interface AttachedImage<
 }
 
 /**
+ * What `res.locals.image` says of an original just attached: its URL and size, and those of
+ * the thumbnails made with it and of those pending (`later`: the original's URL meanwhile).
+ */
+export function attachedImageOf<I extends AttachableImage>(
+  image: I,
+  made: readonly I[],
+  pending: ReadonlyArray<{ width: number; height: number; mimetype?: string }>,
+  options: { store?: Store },
+): AttachedImage<I> {
+  const describe = (one: I): AttachedFile<I> => ({
+    image: one,
+    url: one.locate(options),
+    width: one.width,
+    height: one.height,
+    mimetype: one.mimetype,
+  });
+  const original = describe(image);
+  return {
+    ...original,
+    thumbnails: [...made.map(describe), ...pendingThumbnails(original, pending)],
+  };
+}
+
+/**
  * A middleware, mounted after {@link uploadImage}, that stores the staged image as the original
  * of the set `to` returns (replacing the set's old images at commit) and generates
  * `thumbnails`, all in one transaction: on any failure no row is written and no file stays in
@@ -209,14 +233,6 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
   const { to, store } = options;
   const sizes = thumbnails as ThumbnailSize[];
   const storeOption = store === undefined ? {} : { store };
-
-  const describe = (image: I): AttachedFile<I> => ({
-    image,
-    url: image.locate(storeOption),
-    width: image.width,
-    height: image.height,
-    mimetype: image.mimetype,
-  });
 
   /** Rows and files in one transaction, with the thumbnails `renders` holds: no decode. */
   const attach = (
@@ -310,9 +326,7 @@ export function attachImage<I extends AttachableImage = AttachableImage>(
       .then(
         ({ image, made, boxes }) => {
           release();
-          const original = describe(image);
-          const thumbnails = [...made.map(describe), ...pendingThumbnails(original, boxes)];
-          localsOf(res).image = { ...original, thumbnails };
+          localsOf(res).image = attachedImageOf(image, made, boxes, storeOption);
           next();
         },
         (error: unknown) => {

@@ -30,13 +30,13 @@ import type { UploadTokenPayload } from '../uploads/direct-token.js';
 import type { ResolvedImageOptions } from '../uploads/options.js';
 import { uploadPlaceholder } from '../uploads/upload-placeholder.js';
 import { renderUploadThumbnails } from '../uploads/upload-thumbnails.js';
-import type {
-  AttachableImage,
-  AttachedFile,
-  AttachedImage,
-  ThumbnailWriteOptions,
+import {
+  attachedImageOf,
+  type AttachableImage,
+  type AttachedImage,
+  type ThumbnailWriteOptions,
 } from './attach.js';
-import { pendingThumbnails, scheduleLater, type LaterThumbnailSet } from './later-thumbnails.js';
+import { scheduleLater, type LaterThumbnailSet } from './later-thumbnails.js';
 
 /** What `directUploads` needs of an image set (`SingleImageSet`, `ImageSubset`). */
 export interface DirectUploadTarget<
@@ -143,14 +143,7 @@ export async function attachIncoming<I extends AttachableImage>(
     }).catch((error: unknown) => {
       throw writeFailure(error);
     });
-    const original = describe(image, store);
-    return {
-      ...original,
-      thumbnails: [
-        ...made.map((thumbnail) => describe(thumbnail, store)),
-        ...pendingThumbnails(original, boxes),
-      ],
-    };
+    return attachedImageOf(image, made, boxes, { store });
   } catch (error) {
     retryable = error instanceof StoreUnavailableError;
     throw error;
@@ -165,16 +158,6 @@ export async function attachIncoming<I extends AttachableImage>(
       await deleteIncoming(store.client, store.bucket, payload.key).catch(() => undefined);
     }
   }
-}
-
-function describe<I extends AttachableImage>(image: I, store: S3Store): AttachedFile<I> {
-  return {
-    image,
-    url: image.locate({ store }),
-    width: image.width,
-    height: image.height,
-    mimetype: image.mimetype,
-  };
 }
 
 /** A failure while the incoming object was read: S3's own as 503, the checks' as they are. */
